@@ -1,0 +1,181 @@
+//! What JavaScript receives: batches, transactions, checkpoints, progress and the summary.
+//!
+//! These are plain Rust values built off the Node thread (on the firehose threads) and turned
+//! into JS objects only when a batch is handed over. Integers that can exceed 2^53 are
+//! [`SafeInteger`]s: a JS number when exact, else a decimal string, the same rule Uho's
+//! `normalizeValue` applies to decoded events.
+
+use napi::bindgen_prelude::Either;
+use napi_derive::napi;
+use solana_message::compiled_instruction::CompiledInstruction;
+use solana_message::VersionedMessage;
+use solana_transaction_status::TransactionStatusMeta;
+use solana_transaction::versioned::VersionedTransaction;
+
+use crate::filter::AccountKeys;
+
+/// `number` when exact in a JS double, else the decimal string.
+pub type SafeInteger = Either<i64, String>;
+
+pub fn safe_integer(value: u64) -> SafeInteger {
+    if value <= (1 << 53) - 1 {
+        Either::A(value as i64)
+    } else {
+        Either::B(value.to_string())
+    }
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instruction {
+    /// Index into `accountKeys` (static keys, then ALT-loaded writable, then readonly).
+    pub program_id_index: u32,
+    pub accounts: Vec<u32>,
+    /// Base58, as in the RPC's `json` encoding.
+    pub data: String,
+    /// Invocation depth as the runtime recorded it (1 = top level); null when unrecorded.
+    pub stack_height: Option<u32>,
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct InnerInstructions {
+    /// Index of the top-level instruction these ran under.
+    pub index: u32,
+    pub instructions: Vec<Instruction>,
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    pub signature: String,
+    pub slot: i64,
+    /// Unix seconds from the block; null only if the archive recorded none.
+    pub block_time: Option<i64>,
+    /// Position of the transaction in its block.
+    pub index: u32,
+    /// 'legacy', or the message version number (0 for v0).
+    #[napi(ts_type = "'legacy' | number")]
+    pub version: Either<String, u32>,
+    /// null on success, else the runtime's `TransactionError` as the RPC renders it.
+    #[napi(ts_type = "string | Record<string, unknown>")]
+    pub err: Option<serde_json::Value>,
+    /// null when the archive holds no log messages for this transaction.
+    pub logs: Option<Vec<String>>,
+    /// Lamports; a decimal string in the (theoretical) case it exceeds 2^53.
+    #[napi(ts_type = "number | string")]
+    pub fee: SafeInteger,
+    /// At most 1.4M by the runtime's compute budget, so always an exact number.
+    pub compute_units_consumed: Option<u32>,
+    /// Static keys, then keys loaded from lookup tables: writable, then readonly.
+    pub account_keys: Vec<String>,
+    pub instructions: Vec<Instruction>,
+    /// null when the archive recorded no inner instructions (old epochs).
+    pub inner_instructions: Option<Vec<InnerInstructions>>,
+}
+
+impl Transaction {
+    /// The JS view of one matched transaction; `block_time` is filled when its block arrives.
+    pub fn from_firehose(
+        slot: u64,
+        index: usize,
+        tx: &VersionedTransaction,
+        meta: &TransactionStatusMeta,
+    ) -> Self {
+        let keys = AccountKeys::new(tx, meta);
+        Transaction {
+            signature: tx.signatures.first().map(|s| s.to_string()).unwrap_or_default(),
+            slot: slot as i64,
+            block_time: None,
+            index: index as u32,
+            version: match tx.message {
+                VersionedMessage::Legacy(_) => Either::A("legacy".to_string()),
+                VersionedMessage::V0(_) => Either::B(0),
+                VersionedMessage::V1(_) => Either::B(1),
+            },
+            err: meta.status.as_ref().err().map(|err| {
+                serde_json::to_value(err).unwrap_or_else(|_| serde_json::Value::String(err.to_string()))
+            }),
+            logs: meta.log_messages.clone(),
+            fee: safe_integer(meta.fee),
+            compute_units_consumed: meta.compute_units_consumed.map(|units| units.min(u32::MAX as u64) as u32),
+            account_keys: keys.iter().map(|key| key.to_string()).collect(),
+            instructions: tx.message.instructions().iter().map(|ix| instruction(ix, None)).collect(),
+            inner_instructions: meta.inner_instructions.as_ref().map(|groups| {
+                groups
+                    .iter()
+                    .map(|group| InnerInstructions {
+                        index: group.index as u32,
+                        instructions: group
+                            .instructions
+                            .iter()
+                            .map(|inner| instruction(&inner.instruction, inner.stack_height))
+                            .collect(),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+fn instruction(ix: &CompiledInstruction, stack_height: Option<u32>) -> Instruction {
+    Instruction {
+        program_id_index: ix.program_id_index as u32,
+        accounts: ix.accounts.iter().map(|&a| a as u32).collect(),
+        data: bs58::encode(&ix.data).into_string(),
+        stack_height,
+    }
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Inclusive `[start, end]` ranges whose matching transactions have all been delivered in
+    /// this batch or an earlier one, including the job's `skipRanges`. Pass back as
+    /// `skipRanges` to resume.
+    #[napi(ts_type = "Array<[number, number]>")]
+    pub completed_ranges: Vec<Vec<i64>>,
+    /// Highest slot S such that every slot from `startSlot` to S is complete; null if none.
+    pub frontier_slot: Option<i64>,
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Slots of the job's range completed by this run (skipped slots included).
+    pub slots_processed: i64,
+    /// Slots this run has to cover: the job's range less `skipRanges`.
+    pub slots_total: i64,
+    pub transactions_scanned: i64,
+    pub transactions_matched: i64,
+    /// Batches delivered to `onBatch` and settled.
+    pub batches: i64,
+    /// Sealed batches waiting for `onBatch`; never more than `maxQueuedBatches`.
+    pub queued_batches: u32,
+    pub slots_per_second: f64,
+    /// Estimated time to completion at the current rate; null until there is a rate.
+    pub eta_ms: Option<i64>,
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub transactions: Vec<Transaction>,
+    pub checkpoint: Checkpoint,
+    pub progress: Progress,
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub cancelled: bool,
+    pub slots_processed: i64,
+    pub transactions_scanned: i64,
+    pub transactions_matched: i64,
+    pub batches: i64,
+    /// As in the last delivered batch's checkpoint: safe to persist and resume from.
+    #[napi(ts_type = "Array<[number, number]>")]
+    pub completed_ranges: Vec<Vec<i64>>,
+    pub frontier_slot: Option<i64>,
+    pub duration_ms: i64,
+}

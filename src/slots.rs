@@ -1,0 +1,150 @@
+//! Per-thread slot assembly: a slot's matched transactions are held until its block arrives.
+//!
+//! Jetstreamer calls the transaction handler for each of a slot's transactions and then the
+//! block handler; a thread that fails mid-slot restarts that slot from its first transaction.
+//! Whatever a thread buffered before a restart is therefore dropped, never delivered twice:
+//! a restart shows up either as an error callback (`discard`) or as a transaction whose
+//! position does not follow the previous one's.
+
+use std::sync::Mutex;
+
+use crate::record::Transaction;
+
+#[derive(Debug, Default)]
+struct ThreadSlot {
+    slot: Option<u64>,
+    last_index: Option<usize>,
+    scanned: u64,
+    matched: Vec<Transaction>,
+}
+
+impl ThreadSlot {
+    fn restart(&mut self, slot: Option<u64>) {
+        self.slot = slot;
+        self.last_index = None;
+        self.scanned = 0;
+        self.matched.clear();
+    }
+}
+
+/// A slot whose block has been read: every matched transaction in it, in block order.
+#[derive(Debug, Default)]
+pub struct AssembledSlot {
+    pub slot: u64,
+    pub block_time: Option<i64>,
+    pub scanned: u64,
+    pub transactions: Vec<Transaction>,
+}
+
+pub struct SlotAssembly {
+    threads: Vec<Mutex<ThreadSlot>>,
+}
+
+impl SlotAssembly {
+    pub fn new(threads: usize) -> Self {
+        Self { threads: (0..threads.max(1)).map(|_| Mutex::default()).collect() }
+    }
+
+    fn thread(&self, thread: usize) -> std::sync::MutexGuard<'_, ThreadSlot> {
+        // A poisoned lock only means another callback panicked; the buffer is still valid.
+        self.threads[thread % self.threads.len()].lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    pub fn add_transaction(&self, thread: usize, slot: u64, index: usize, matched: Option<Transaction>) {
+        let mut buffer = self.thread(thread);
+        let continues = buffer.slot == Some(slot) && buffer.last_index.is_none_or(|last| index > last);
+        if !continues {
+            buffer.restart(Some(slot));
+        }
+        buffer.last_index = Some(index);
+        buffer.scanned += 1;
+        if let Some(tx) = matched {
+            buffer.matched.push(tx);
+        }
+    }
+
+    /// The block of `slot` was read on `thread`: hand over what was buffered for it.
+    pub fn finish_slot(&self, thread: usize, slot: u64, block_time: Option<i64>) -> AssembledSlot {
+        let mut buffer = self.thread(thread);
+        let assembled = if buffer.slot == Some(slot) {
+            let mut transactions = std::mem::take(&mut buffer.matched);
+            for tx in &mut transactions {
+                tx.block_time = block_time;
+            }
+            AssembledSlot { slot, block_time, scanned: buffer.scanned, transactions }
+        } else {
+            AssembledSlot { slot, block_time, scanned: 0, transactions: Vec::new() }
+        };
+        buffer.restart(None);
+        assembled
+    }
+
+    /// The thread hit an error and will re-read its current slot from the start.
+    pub fn discard(&self, thread: usize) {
+        self.thread(thread).restart(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use napi::bindgen_prelude::Either;
+
+    fn tx(signature: &str) -> Option<Transaction> {
+        Some(Transaction {
+            signature: signature.into(),
+            slot: 0,
+            block_time: None,
+            index: 0,
+            version: Either::B(0),
+            err: None,
+            logs: None,
+            fee: Either::A(5000),
+            compute_units_consumed: None,
+            account_keys: vec![],
+            instructions: vec![],
+            inner_instructions: None,
+        })
+    }
+
+    fn signatures(slot: &AssembledSlot) -> Vec<&str> {
+        slot.transactions.iter().map(|t| t.signature.as_str()).collect()
+    }
+
+    #[test]
+    fn a_replayed_slot_is_delivered_once() {
+        let assembly = SlotAssembly::new(2);
+        assembly.add_transaction(0, 10, 0, tx("a"));
+        assembly.add_transaction(0, 10, 1, tx("b"));
+        // The thread failed and restarted slot 10 without an error callback in between.
+        assembly.add_transaction(0, 10, 0, tx("a"));
+        assembly.add_transaction(0, 10, 1, tx("b"));
+        assembly.add_transaction(0, 10, 2, None);
+        let slot = assembly.finish_slot(0, 10, Some(99));
+        assert_eq!(signatures(&slot), ["a", "b"]);
+        assert_eq!(slot.scanned, 3);
+        assert!(slot.transactions.iter().all(|t| t.block_time == Some(99)));
+    }
+
+    #[test]
+    fn an_error_drops_the_partial_slot() {
+        let assembly = SlotAssembly::new(1);
+        assembly.add_transaction(0, 10, 0, tx("a"));
+        assembly.discard(0);
+        assembly.add_transaction(0, 10, 1, tx("b"));
+        assert_eq!(signatures(&assembly.finish_slot(0, 10, None)), ["b"]);
+    }
+
+    #[test]
+    fn threads_do_not_mix_and_stale_slots_are_dropped() {
+        let assembly = SlotAssembly::new(2);
+        assembly.add_transaction(0, 10, 0, tx("t0"));
+        assembly.add_transaction(1, 500, 0, tx("t1"));
+        // Thread 0 moved on to slot 11 without finishing 10 (a restart past it).
+        assembly.add_transaction(0, 11, 0, tx("t0-11"));
+        assert_eq!(signatures(&assembly.finish_slot(1, 500, None)), ["t1"]);
+        assert_eq!(signatures(&assembly.finish_slot(0, 11, None)), ["t0-11"]);
+        // A block whose transactions were never buffered brings none.
+        assert_eq!(assembly.finish_slot(0, 12, None).transactions.len(), 0);
+    }
+}
