@@ -1,0 +1,12 @@
+'use strict';
+
+const native = require('../index.js');
+const { writeArchive } = require('./archive');
+const { serveArchive } = require('./archive-server');
+
+module.exports = {
+  startBackfill: native.startBackfill,
+  BackfillJob: native.BackfillJob,
+  writeArchive,
+  serveArchive,
+};
