@@ -63,6 +63,10 @@ export interface BackfillOptions {
 
 export interface Batch {
   transactions: Array<Transaction>
+  /** Anchor events of `transactions`, decoded with `idls` (empty without them). */
+  events: Array<DecodedEvent>
+  /** Decoded instructions of the `idls` programs, top-level and inner. */
+  instructions: Array<DecodedInstruction>
   checkpoint: Checkpoint
   progress: Progress
 }
@@ -76,6 +80,50 @@ export interface Checkpoint {
   completedRanges: Array<[number, number]>
   /** Highest slot S such that every slot from `startSlot` to S is complete; null if none. */
   frontierSlot: number | null
+}
+
+/**
+ * An Anchor event, in the shape of Uho's `DecodedEvent`. `(txSignature, eventIndex)` is
+ * stable across runs over the same archive and IDLs.
+ */
+export interface DecodedEvent {
+  eventName: string
+  programId: string
+  slot: number
+  blockTime: number | null
+  txSignature: string
+  /** Top-level instruction during which the event was emitted. */
+  ixIndex: number
+  /**
+   * Position among that instruction's inner instructions of the emitting invocation
+   * (for 'cpi', of the `emit_cpi!` instruction itself); null at the top level.
+   */
+  innerIxIndex: number | null
+  eventIndex: number
+  source: 'log' | 'cpi'
+  /** Integers as numbers when exact, else decimal strings; pubkeys base58; bytes `\\x`+hex. */
+  data: Record<string, unknown>
+}
+
+export interface DecodedInstruction {
+  name: string
+  programId: string
+  slot: number
+  blockTime: number | null
+  txSignature: string
+  ixIndex: number
+  /** null for a top-level instruction. */
+  innerIxIndex: number | null
+  args: Record<string, unknown>
+  /** Account names from the IDL, in order, to base58 keys. */
+  accounts: Record<string, string>
+}
+
+export interface DecodeFailures {
+  /** The event or instruction name, or `<unknown event 0x…>`. */
+  name: string
+  count: number
+  sampleSignatures: Array<string>
 }
 
 export interface InnerInstructions {
@@ -108,6 +156,10 @@ export interface Progress {
   slotsPerSecond: number
   /** Estimated time to completion at the current rate; null until there is a rate. */
   etaMs: number | null
+  /** Events and instructions the IDLs could not decode, per name (empty without `idls`). */
+  decodeFailures: Array<DecodeFailures>
+  /** Matched transactions whose logs the runtime truncated. */
+  logsTruncated: number
 }
 
 /**
@@ -126,6 +178,8 @@ export interface Summary {
   completedRanges: Array<[number, number]>
   frontierSlot: number | null
   durationMs: number
+  decodeFailures: Array<DecodeFailures>
+  logsTruncated: number
 }
 
 export interface Transaction {
@@ -150,6 +204,11 @@ export interface Transaction {
   instructions: Array<Instruction>
   /** null when the archive recorded no inner instructions (old epochs). */
   innerInstructions: Array<InnerInstructions> | null
+  /**
+   * The runtime cut this transaction's logs short ("Log truncated"): events written
+   * after the cut are missing from `logs` (those sent with `emit_cpi!` are not).
+   */
+  logTruncated: boolean
 }
 
 /**

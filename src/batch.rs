@@ -7,8 +7,9 @@
 
 use std::time::Instant;
 
+use crate::decode::FailureTally;
 use crate::ranges::{RangeSet, SlotRange};
-use crate::record::{Batch, Checkpoint, Progress, Transaction};
+use crate::record::{Batch, Checkpoint, MatchedTransaction, Progress, failure_counts};
 use crate::slots::AssembledSlot;
 
 pub struct BatchBuilder {
@@ -18,7 +19,8 @@ pub struct BatchBuilder {
     /// Slots of the job range that were complete before this run (from `skipRanges`).
     completed_before: u64,
     slots_total: u64,
-    pending: Vec<Transaction>,
+    pending: Vec<MatchedTransaction>,
+    failures: FailureTally,
     transactions_scanned: u64,
     transactions_matched: u64,
     /// Whether anything changed since the last sealed batch (checkpoint or transactions).
@@ -38,6 +40,7 @@ impl BatchBuilder {
             completed,
             completed_before,
             pending: Vec::new(),
+            failures: FailureTally::default(),
             transactions_scanned: 0,
             transactions_matched: 0,
             dirty: false,
@@ -65,6 +68,7 @@ impl BatchBuilder {
         }
         self.transactions_scanned += slot.scanned;
         self.transactions_matched += slot.transactions.len() as u64;
+        self.failures.merge(&slot.failures);
         self.pending.extend(slot.transactions);
         self.mark_complete(covers);
         if self.pending.len() >= self.batch_size {
@@ -84,11 +88,20 @@ impl BatchBuilder {
     pub fn seal(&mut self, queued_batches: u32) -> Batch {
         self.dirty = false;
         self.sealed += 1;
-        Batch {
-            transactions: std::mem::take(&mut self.pending),
+        let matched = std::mem::take(&mut self.pending);
+        let mut batch = Batch {
+            transactions: Vec::with_capacity(matched.len()),
+            events: Vec::new(),
+            instructions: Vec::new(),
             checkpoint: self.checkpoint(),
             progress: self.progress(queued_batches),
+        };
+        for tx in matched {
+            batch.transactions.push(tx.transaction);
+            batch.events.extend(tx.events);
+            batch.instructions.extend(tx.instructions);
         }
+        batch
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
@@ -110,6 +123,8 @@ impl BatchBuilder {
             queued_batches,
             slots_per_second,
             eta_ms: (slots_per_second > 0.0).then(|| (remaining as f64 / slots_per_second * 1000.0) as i64),
+            decode_failures: failure_counts(&self.failures),
+            logs_truncated: self.failures.logs_truncated as i64,
         }
     }
 }
@@ -126,8 +141,8 @@ mod tests {
     use super::*;
     use napi::bindgen_prelude::Either;
 
-    fn tx(n: usize) -> Transaction {
-        Transaction {
+    fn tx(n: usize) -> MatchedTransaction {
+        let transaction = crate::record::Transaction {
             signature: format!("sig{n}"),
             slot: 0,
             block_time: None,
@@ -140,11 +155,13 @@ mod tests {
             account_keys: vec![],
             instructions: vec![],
             inner_instructions: None,
-        }
+            log_truncated: false,
+        };
+        MatchedTransaction::new(transaction, None)
     }
 
     fn slot(slot: u64, count: usize) -> AssembledSlot {
-        AssembledSlot { slot, block_time: None, scanned: count as u64 + 1, transactions: (0..count).map(tx).collect() }
+        AssembledSlot { slot, scanned: count as u64 + 1, transactions: (0..count).map(tx).collect(), ..AssembledSlot::default() }
     }
 
     #[test]

@@ -29,12 +29,13 @@ use jetstreamer_firehose::firehose::{
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::batch::BatchBuilder;
+use crate::decode::{FailureTally, Registry};
 use crate::error::{ArchiveError, JobError};
 use crate::filter::ProgramFilter;
 use crate::options::{JobConfig, SLOTS_PER_EPOCH};
 use crate::presence::PresenceIndex;
 use crate::ranges::SlotRange;
-use crate::record::{Batch, Checkpoint, Progress, Summary, Transaction};
+use crate::record::{Batch, Checkpoint, MatchedTransaction, Progress, Summary, Transaction};
 use crate::slots::{AssembledSlot, SlotAssembly};
 
 type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -103,6 +104,7 @@ enum SlotEvent {
 
 pub async fn run_job<S: BatchSink>(
     config: Arc<JobConfig>,
+    registry: Arc<Registry>,
     control: Arc<JobControl>,
     sink: Arc<S>,
 ) -> Result<Summary, JobError<S::Error>> {
@@ -136,7 +138,7 @@ pub async fn run_job<S: BatchSink>(
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<ArchiveError>();
     let (ready_tx, ready_rx) = mpsc::channel::<Batch>(config.max_queued_batches);
     if !control.is_cancelled() {
-        tokio::spawn(drive_firehose(config.clone(), control.clone(), firehose_ranges, slot_tx, fatal_tx));
+        tokio::spawn(drive_firehose(config.clone(), registry, control.clone(), firehose_ranges, slot_tx, fatal_tx));
     } else {
         drop(slot_tx);
     }
@@ -212,6 +214,8 @@ pub async fn run_job<S: BatchSink>(
         completed_ranges: checkpoint.completed_ranges,
         frontier_slot: checkpoint.frontier_slot,
         duration_ms: started.elapsed().as_millis() as i64,
+        decode_failures: progress.decode_failures,
+        logs_truncated: progress.logs_truncated,
     })
 }
 
@@ -307,6 +311,7 @@ fn interrupted() -> HandlerError {
 /// Runs the firehose over each range in turn, ending each with `RangeFinished`.
 async fn drive_firehose(
     config: Arc<JobConfig>,
+    registry: Arc<Registry>,
     control: Arc<JobControl>,
     ranges: Vec<SlotRange>,
     slot_tx: mpsc::Sender<SlotEvent>,
@@ -321,18 +326,20 @@ async fn drive_firehose(
     let gave_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
     let on_tx = {
-        let (assembly, filter) = (assembly.clone(), filter.clone());
+        let (assembly, filter, config) = (assembly.clone(), filter.clone(), config.clone());
         move |thread: usize, data: TransactionData| -> BoxFuture<'static, Result<(), HandlerError>> {
-            let matched = filter
-                .matches(data.is_vote, &data.transaction, &data.transaction_status_meta)
-                .then(|| {
-                    Transaction::from_firehose(
-                        data.slot,
-                        data.transaction_slot_index,
-                        &data.transaction,
-                        &data.transaction_status_meta,
-                    )
-                });
+            let (tx, meta) = (&data.transaction, &data.transaction_status_meta);
+            let matched = filter.matches(data.is_vote, tx, meta).then(|| {
+                let record = Transaction::from_firehose(data.slot, data.transaction_slot_index, tx, meta);
+                let mut tally = FailureTally { logs_truncated: record.log_truncated as u64, ..FailureTally::default() };
+                // A failed transaction's events were rolled back: decoded only when asked for.
+                let decoded = (!registry.is_empty() && (meta.status.is_ok() || config.include_failed))
+                    .then(|| registry.decode(data.slot, tx, meta));
+                if let Some(decoded) = &decoded {
+                    tally.record(&record.signature, decoded);
+                }
+                (MatchedTransaction::new(record, decoded), tally)
+            });
             assembly.add_transaction(thread, data.slot, data.transaction_slot_index, matched);
             futures_util::future::ready(Ok(())).boxed()
         }

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod batch;
+pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod filter;
@@ -169,6 +170,7 @@ pub fn start_backfill(env: &Env, options: Unknown, on_batch: Unknown) -> Result<
     let default_threads = jetstreamer_firehose::system::optimal_firehose_thread_count() as u64;
     let config: JobConfig = options::parse_options(&options_json, default_threads)
         .map_err(|error| throw_option_error(env, &error))?;
+    let registry = decode::Registry::new(&config.idls).map_err(|error| throw_option_error(env, &error))?;
     if on_batch.get_type()? != ValueType::Function {
         let _ = env.throw_type_error("onBatch must be a function", Some("ERR_INVALID_ARG_TYPE"));
         return Err(Error::new(Status::PendingException, "onBatch must be a function"));
@@ -184,7 +186,7 @@ pub fn start_backfill(env: &Env, options: Unknown, on_batch: Unknown) -> Result<
     let sink = Arc::new(JsSink { on_batch: trampoline(env, &control, on_batch)? });
 
     let (deferred, promise) = env.create_deferred::<Summary, Box<dyn FnOnce(Env) -> Result<Summary>>>()?;
-    let job = engine::run_job(Arc::new(config), control.clone(), sink);
+    let job = engine::run_job(Arc::new(config), Arc::new(registry), control.clone(), sink);
     spawn(async move {
         let outcome = job.await;
         deferred.resolve(Box::new(move |env: Env| match outcome {

@@ -12,6 +12,7 @@ use solana_message::VersionedMessage;
 use solana_transaction_status::TransactionStatusMeta;
 use solana_transaction::versioned::VersionedTransaction;
 
+use crate::decode::{self, EventSource, FailureTally};
 use crate::filter::AccountKeys;
 
 /// `number` when exact in a JS double, else the decimal string.
@@ -72,6 +73,9 @@ pub struct Transaction {
     pub instructions: Vec<Instruction>,
     /// null when the archive recorded no inner instructions (old epochs).
     pub inner_instructions: Option<Vec<InnerInstructions>>,
+    /// The runtime cut this transaction's logs short ("Log truncated"): events written
+    /// after the cut are missing from `logs` (those sent with `emit_cpi!` are not).
+    pub log_truncated: bool,
 }
 
 impl Transaction {
@@ -101,6 +105,10 @@ impl Transaction {
             compute_units_consumed: meta.compute_units_consumed.map(|units| units.min(u32::MAX as u64) as u32),
             account_keys: keys.iter().map(|key| key.to_string()).collect(),
             instructions: tx.message.instructions().iter().map(|ix| instruction(ix, None)).collect(),
+            log_truncated: meta
+                .log_messages
+                .as_ref()
+                .is_some_and(|logs| logs.iter().any(|line| line == "Log truncated")),
             inner_instructions: meta.inner_instructions.as_ref().map(|groups| {
                 groups
                     .iter()
@@ -125,6 +133,129 @@ fn instruction(ix: &CompiledInstruction, stack_height: Option<u32>) -> Instructi
         data: bs58::encode(&ix.data).into_string(),
         stack_height,
     }
+}
+
+/// An Anchor event, in the shape of Uho's `DecodedEvent`. `(txSignature, eventIndex)` is
+/// stable across runs over the same archive and IDLs.
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug)]
+pub struct DecodedEvent {
+    pub event_name: String,
+    pub program_id: String,
+    pub slot: i64,
+    pub block_time: Option<i64>,
+    pub tx_signature: String,
+    /// Top-level instruction during which the event was emitted.
+    pub ix_index: u32,
+    /// Position among that instruction's inner instructions of the emitting invocation
+    /// (for 'cpi', of the `emit_cpi!` instruction itself); null at the top level.
+    pub inner_ix_index: Option<u32>,
+    pub event_index: u32,
+    #[napi(ts_type = "'log' | 'cpi'")]
+    pub source: String,
+    /// Integers as numbers when exact, else decimal strings; pubkeys base58; bytes `\\x`+hex.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub data: serde_json::Value,
+}
+
+#[napi(object, use_nullable = true)]
+#[derive(Clone, Debug)]
+pub struct DecodedInstruction {
+    pub name: String,
+    pub program_id: String,
+    pub slot: i64,
+    pub block_time: Option<i64>,
+    pub tx_signature: String,
+    pub ix_index: u32,
+    /// null for a top-level instruction.
+    pub inner_ix_index: Option<u32>,
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub args: serde_json::Value,
+    /// Account names from the IDL, in order, to base58 keys.
+    #[napi(ts_type = "Record<string, string>")]
+    pub accounts: std::collections::BTreeMap<String, String>,
+}
+
+/// A matched transaction with what the IDLs made of it.
+#[derive(Clone, Debug)]
+pub struct MatchedTransaction {
+    pub transaction: Transaction,
+    pub events: Vec<DecodedEvent>,
+    pub instructions: Vec<DecodedInstruction>,
+}
+
+impl MatchedTransaction {
+    pub fn new(transaction: Transaction, decoded: Option<decode::DecodedTransaction>) -> Self {
+        let Some(decoded) = decoded else {
+            return Self { transaction, events: Vec::new(), instructions: Vec::new() };
+        };
+        let at = |ix_index: usize, inner: Option<usize>| (ix_index as u32, inner.map(|i| i as u32));
+        let events = decoded
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(event_index, event)| {
+                let (ix_index, inner_ix_index) = at(event.ix_index, event.inner_ix_index);
+                DecodedEvent {
+                    event_name: event.name,
+                    program_id: event.program_id,
+                    slot: transaction.slot,
+                    block_time: None,
+                    tx_signature: transaction.signature.clone(),
+                    ix_index,
+                    inner_ix_index,
+                    event_index: event_index as u32,
+                    source: match event.source {
+                        EventSource::Log => "log".into(),
+                        EventSource::Cpi => "cpi".into(),
+                    },
+                    data: event.data,
+                }
+            })
+            .collect();
+        let instructions = decoded
+            .instructions
+            .into_iter()
+            .map(|ix| {
+                let (ix_index, inner_ix_index) = at(ix.ix_index, ix.inner_ix_index);
+                DecodedInstruction {
+                    name: ix.name,
+                    program_id: ix.program_id,
+                    slot: transaction.slot,
+                    block_time: None,
+                    tx_signature: transaction.signature.clone(),
+                    ix_index,
+                    inner_ix_index,
+                    args: ix.args,
+                    accounts: ix.accounts,
+                }
+            })
+            .collect();
+        Self { transaction, events, instructions }
+    }
+
+    pub fn set_block_time(&mut self, block_time: Option<i64>) {
+        self.transaction.block_time = block_time;
+        self.events.iter_mut().for_each(|e| e.block_time = block_time);
+        self.instructions.iter_mut().for_each(|i| i.block_time = block_time);
+    }
+}
+
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodeFailures {
+    /// The event or instruction name, or `<unknown event 0x…>`.
+    pub name: String,
+    pub count: i64,
+    pub sample_signatures: Vec<String>,
+}
+
+pub fn failure_counts(tally: &FailureTally) -> Vec<DecodeFailures> {
+    tally
+        .by_name
+        .iter()
+        .map(|(name, (count, samples))| DecodeFailures { name: name.clone(), count: *count as i64, sample_signatures: samples.clone() })
+        .collect()
 }
 
 #[napi(object, use_nullable = true)]
@@ -155,12 +286,20 @@ pub struct Progress {
     pub slots_per_second: f64,
     /// Estimated time to completion at the current rate; null until there is a rate.
     pub eta_ms: Option<i64>,
+    /// Events and instructions the IDLs could not decode, per name (empty without `idls`).
+    pub decode_failures: Vec<DecodeFailures>,
+    /// Matched transactions whose logs the runtime truncated.
+    pub logs_truncated: i64,
 }
 
 #[napi(object, use_nullable = true)]
 #[derive(Clone, Debug)]
 pub struct Batch {
     pub transactions: Vec<Transaction>,
+    /// Anchor events of `transactions`, decoded with `idls` (empty without them).
+    pub events: Vec<DecodedEvent>,
+    /// Decoded instructions of the `idls` programs, top-level and inner.
+    pub instructions: Vec<DecodedInstruction>,
     pub checkpoint: Checkpoint,
     pub progress: Progress,
 }
@@ -178,4 +317,6 @@ pub struct Summary {
     pub completed_ranges: Vec<Vec<i64>>,
     pub frontier_slot: Option<i64>,
     pub duration_ms: i64,
+    pub decode_failures: Vec<DecodeFailures>,
+    pub logs_truncated: i64,
 }

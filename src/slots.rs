@@ -8,14 +8,16 @@
 
 use std::sync::Mutex;
 
-use crate::record::Transaction;
+use crate::decode::FailureTally;
+use crate::record::MatchedTransaction;
 
 #[derive(Debug, Default)]
 struct ThreadSlot {
     slot: Option<u64>,
     last_index: Option<usize>,
     scanned: u64,
-    matched: Vec<Transaction>,
+    matched: Vec<MatchedTransaction>,
+    failures: FailureTally,
 }
 
 impl ThreadSlot {
@@ -24,6 +26,7 @@ impl ThreadSlot {
         self.last_index = None;
         self.scanned = 0;
         self.matched.clear();
+        self.failures = FailureTally::default();
     }
 }
 
@@ -33,7 +36,8 @@ pub struct AssembledSlot {
     pub slot: u64,
     pub block_time: Option<i64>,
     pub scanned: u64,
-    pub transactions: Vec<Transaction>,
+    pub transactions: Vec<MatchedTransaction>,
+    pub failures: FailureTally,
 }
 
 pub struct SlotAssembly {
@@ -50,7 +54,7 @@ impl SlotAssembly {
         self.threads[thread % self.threads.len()].lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
-    pub fn add_transaction(&self, thread: usize, slot: u64, index: usize, matched: Option<Transaction>) {
+    pub fn add_transaction(&self, thread: usize, slot: u64, index: usize, matched: Option<(MatchedTransaction, FailureTally)>) {
         let mut buffer = self.thread(thread);
         let continues = buffer.slot == Some(slot) && buffer.last_index.is_none_or(|last| index > last);
         if !continues {
@@ -58,8 +62,9 @@ impl SlotAssembly {
         }
         buffer.last_index = Some(index);
         buffer.scanned += 1;
-        if let Some(tx) = matched {
+        if let Some((tx, failures)) = matched {
             buffer.matched.push(tx);
+            buffer.failures.merge(&failures);
         }
     }
 
@@ -69,11 +74,12 @@ impl SlotAssembly {
         let assembled = if buffer.slot == Some(slot) {
             let mut transactions = std::mem::take(&mut buffer.matched);
             for tx in &mut transactions {
-                tx.block_time = block_time;
+                tx.set_block_time(block_time);
             }
-            AssembledSlot { slot, block_time, scanned: buffer.scanned, transactions }
+            let failures = std::mem::take(&mut buffer.failures);
+            AssembledSlot { slot, block_time, scanned: buffer.scanned, transactions, failures }
         } else {
-            AssembledSlot { slot, block_time, scanned: 0, transactions: Vec::new() }
+            AssembledSlot { slot, block_time, ..AssembledSlot::default() }
         };
         buffer.restart(None);
         assembled
@@ -90,8 +96,8 @@ mod tests {
     use super::*;
     use napi::bindgen_prelude::Either;
 
-    fn tx(signature: &str) -> Option<Transaction> {
-        Some(Transaction {
+    fn tx(signature: &str) -> Option<(MatchedTransaction, FailureTally)> {
+        let transaction = crate::record::Transaction {
             signature: signature.into(),
             slot: 0,
             block_time: None,
@@ -104,11 +110,13 @@ mod tests {
             account_keys: vec![],
             instructions: vec![],
             inner_instructions: None,
-        })
+            log_truncated: false,
+        };
+        Some((MatchedTransaction::new(transaction, None), FailureTally::default()))
     }
 
     fn signatures(slot: &AssembledSlot) -> Vec<&str> {
-        slot.transactions.iter().map(|t| t.signature.as_str()).collect()
+        slot.transactions.iter().map(|t| t.transaction.signature.as_str()).collect()
     }
 
     #[test]
@@ -123,7 +131,7 @@ mod tests {
         let slot = assembly.finish_slot(0, 10, Some(99));
         assert_eq!(signatures(&slot), ["a", "b"]);
         assert_eq!(slot.scanned, 3);
-        assert!(slot.transactions.iter().all(|t| t.block_time == Some(99)));
+        assert!(slot.transactions.iter().all(|t| t.transaction.block_time == Some(99)));
     }
 
     #[test]
