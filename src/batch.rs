@@ -139,7 +139,7 @@ pub fn checkpoint_of(completed: &RangeSet, job_range: SlotRange) -> Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use napi::bindgen_prelude::Either;
+    use crate::record::{MessageVersion, SafeInteger};
 
     fn tx(n: usize) -> MatchedTransaction {
         let transaction = crate::record::Transaction {
@@ -147,10 +147,10 @@ mod tests {
             slot: 0,
             block_time: None,
             index: n as u32,
-            version: Either::B(0),
+            version: MessageVersion::Numbered(0),
             err: None,
             logs: None,
-            fee: Either::A(0),
+            fee: SafeInteger::Number(0),
             compute_units_consumed: None,
             account_keys: vec![],
             instructions: vec![],

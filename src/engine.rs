@@ -117,19 +117,23 @@ pub async fn run_job<S: BatchSink>(
     // Empty slots before a range's first block have no block to attach to: settle them
     // now, which also proves the archive answers before any thread starts.
     let mut firehose_ranges = Vec::new();
-    for &(start, end) in &pending {
-        if control.is_cancelled() {
-            break;
-        }
-        match presence.next_present(start, end).await.map_err(JobError::Archive)? {
-            None => builder.mark_complete((start, end)),
-            Some(first) => {
-                if first > start {
-                    builder.mark_complete((start, first - 1));
+    let settle_leading_empty_slots = async {
+        for &(start, end) in &pending {
+            match presence.next_present(start, end).await? {
+                None => builder.mark_complete((start, end)),
+                Some(first) => {
+                    if first > start {
+                        builder.mark_complete((start, first - 1));
+                    }
+                    firehose_ranges.push((start, end));
                 }
-                firehose_ranges.push((start, end));
             }
         }
+        Ok::<(), ArchiveError>(())
+    };
+    tokio::select! {
+        settled = settle_leading_empty_slots => settled.map_err(JobError::Archive)?,
+        _ = control.stopped() => {}
     }
     control.set_progress(|p| *p = builder.progress(0));
 

@@ -121,7 +121,7 @@ impl ObjectFinalize for BackfillJob {
     }
 }
 
-type OnBatchTsfn = ThreadsafeFunction<Batch, Either<Promise<()>, ()>, Batch, Status, false, true, 0>;
+type OnBatchTsfn = ThreadsafeFunction<String, Either<Promise<()>, ()>, String, Status, false, true, 0>;
 
 /// Delivers batches through the threadsafe function and waits for the promise it returns.
 struct JsSink {
@@ -141,7 +141,8 @@ impl BatchSink for JsSink {
     type Error = OnBatchError;
 
     async fn deliver(&self, batch: Batch) -> std::result::Result<(), OnBatchError> {
-        let returned = self.on_batch.call_async_catch(batch).await.map_err(OnBatchError)?;
+        let json = serde_json::to_string(&batch).map_err(|err| OnBatchError(Error::from_reason(err.to_string())))?;
+        let returned = self.on_batch.call_async_catch(json).await.map_err(OnBatchError)?;
         match returned {
             Either::A(promise) => promise.await.map_err(OnBatchError),
             Either::B(()) => Ok(()),
@@ -201,16 +202,16 @@ pub fn start_backfill(env: &Env, options: Unknown, on_batch: Unknown) -> Result<
 /// checks for cancellation on the JS thread itself: a batch already queued when `cancel()`
 /// ran is then never handed over.
 fn trampoline(env: &Env, control: &Arc<JobControl>, on_batch: Unknown) -> Result<OnBatchTsfn> {
-    type Guard<'a> = Function<'a, Batch, Either<Promise<()>, ()>>;
+    type Guard<'a> = Function<'a, String, Either<Promise<()>, ()>>;
     let factory: Function<FnArgs<(Unknown, Function<(), bool>)>, Guard> = env.run_script(
-        "(onBatch, isCancelled) => function onBatchUnlessCancelled(batch) {\n\
-           return isCancelled() ? undefined : onBatch(batch);\n\
+        "(onBatch, isCancelled) => function onBatchUnlessCancelled(batchJson) {\n\
+           return isCancelled() ? undefined : onBatch(JSON.parse(batchJson));\n\
          }",
     )?;
     let control = control.clone();
     let is_cancelled = env.create_function_from_closure::<(), bool, _>("isCancelled", move |_| Ok(control.is_cancelled()))?;
     let guard = factory.call(FnArgs::from((on_batch, is_cancelled)))?;
-    guard.build_threadsafe_function::<Batch>().callee_handled::<false>().weak::<true>().build()
+    guard.build_threadsafe_function::<String>().callee_handled::<false>().weak::<true>().build()
 }
 
 fn job_error_to_js(env: &Env, error: JobError<OnBatchError>) -> Error {

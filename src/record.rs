@@ -1,12 +1,16 @@
 //! What JavaScript receives: batches, transactions, checkpoints, progress and the summary.
 //!
-//! These are plain Rust values built off the Node thread (on the firehose threads) and turned
-//! into JS objects only when a batch is handed over. Integers that can exceed 2^53 are
-//! [`SafeInteger`]s: a JS number when exact, else a decimal string, the same rule Uho's
-//! `normalizeValue` applies to decoded events.
+//! These are plain Rust values built off the Node thread (on the firehose threads). A batch
+//! crosses to JS as JSON text that the Node thread parses in one `JSON.parse`: V8 builds
+//! objects from JSON several times faster than napi can set their properties one by one,
+//! and the main thread is the one the host application serves from. Integers that can
+//! exceed 2^53 are [`SafeInteger`]s: a JS number when exact, else a decimal string, the
+//! same rule Uho's `normalizeValue` applies to decoded events.
+//!
+//! The `#[napi(object)]` attributes declare the TypeScript types of that JSON.
 
-use napi::bindgen_prelude::Either;
 use napi_derive::napi;
+use serde::Serialize;
 use solana_message::compiled_instruction::CompiledInstruction;
 use solana_message::VersionedMessage;
 use solana_transaction_status::TransactionStatusMeta;
@@ -16,18 +20,40 @@ use crate::decode::{self, EventSource, FailureTally};
 use crate::filter::AccountKeys;
 
 /// `number` when exact in a JS double, else the decimal string.
-pub type SafeInteger = Either<i64, String>;
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum SafeInteger {
+    Number(i64),
+    Text(String),
+}
 
 pub fn safe_integer(value: u64) -> SafeInteger {
     if value <= (1 << 53) - 1 {
-        Either::A(value as i64)
+        SafeInteger::Number(value as i64)
     } else {
-        Either::B(value.to_string())
+        SafeInteger::Text(value.to_string())
     }
 }
 
-#[napi(object, use_nullable = true)]
-#[derive(Clone, Debug, PartialEq)]
+/// `'legacy'` or the message version number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageVersion {
+    Legacy,
+    Numbered(u8),
+}
+
+impl Serialize for MessageVersion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MessageVersion::Legacy => serializer.serialize_str("legacy"),
+            MessageVersion::Numbered(version) => serializer.serialize_u8(*version),
+        }
+    }
+}
+
+#[napi(object, object_to_js = false, object_from_js = false, use_nullable = true)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Instruction {
     /// Index into `accountKeys` (static keys, then ALT-loaded writable, then readonly).
     pub program_id_index: u32,
@@ -38,16 +64,18 @@ pub struct Instruction {
     pub stack_height: Option<u32>,
 }
 
-#[napi(object, use_nullable = true)]
-#[derive(Clone, Debug, PartialEq)]
+#[napi(object, object_to_js = false, object_from_js = false, use_nullable = true)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InnerInstructions {
     /// Index of the top-level instruction these ran under.
     pub index: u32,
     pub instructions: Vec<Instruction>,
 }
 
-#[napi(object, use_nullable = true)]
-#[derive(Clone, Debug)]
+#[napi(object, object_to_js = false, object_from_js = false, use_nullable = true)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Transaction {
     pub signature: String,
     pub slot: i64,
@@ -57,7 +85,7 @@ pub struct Transaction {
     pub index: u32,
     /// 'legacy', or the message version number (0 for v0).
     #[napi(ts_type = "'legacy' | number")]
-    pub version: Either<String, u32>,
+    pub version: MessageVersion,
     /// null on success, else the runtime's `TransactionError` as the RPC renders it.
     #[napi(ts_type = "string | Record<string, unknown>")]
     pub err: Option<serde_json::Value>,
@@ -93,9 +121,9 @@ impl Transaction {
             block_time: None,
             index: index as u32,
             version: match tx.message {
-                VersionedMessage::Legacy(_) => Either::A("legacy".to_string()),
-                VersionedMessage::V0(_) => Either::B(0),
-                VersionedMessage::V1(_) => Either::B(1),
+                VersionedMessage::Legacy(_) => MessageVersion::Legacy,
+                VersionedMessage::V0(_) => MessageVersion::Numbered(0),
+                VersionedMessage::V1(_) => MessageVersion::Numbered(1),
             },
             err: meta.status.as_ref().err().map(|err| {
                 serde_json::to_value(err).unwrap_or_else(|_| serde_json::Value::String(err.to_string()))
@@ -137,8 +165,9 @@ fn instruction(ix: &CompiledInstruction, stack_height: Option<u32>) -> Instructi
 
 /// An Anchor event, in the shape of Uho's `DecodedEvent`. `(txSignature, eventIndex)` is
 /// stable across runs over the same archive and IDLs.
-#[napi(object, use_nullable = true)]
-#[derive(Clone, Debug)]
+#[napi(object, object_to_js = false, object_from_js = false, use_nullable = true)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DecodedEvent {
     pub event_name: String,
     pub program_id: String,
@@ -158,8 +187,9 @@ pub struct DecodedEvent {
     pub data: serde_json::Value,
 }
 
-#[napi(object, use_nullable = true)]
-#[derive(Clone, Debug)]
+#[napi(object, object_to_js = false, object_from_js = false, use_nullable = true)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DecodedInstruction {
     pub name: String,
     pub program_id: String,
@@ -242,7 +272,8 @@ impl MatchedTransaction {
 }
 
 #[napi(object)]
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DecodeFailures {
     /// The event or instruction name, or `<unknown event 0x…>`.
     pub name: String,
@@ -259,7 +290,8 @@ pub fn failure_counts(tally: &FailureTally) -> Vec<DecodeFailures> {
 }
 
 #[napi(object, use_nullable = true)]
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Checkpoint {
     /// Inclusive `[start, end]` ranges whose matching transactions have all been delivered in
     /// this batch or an earlier one, including the job's `skipRanges`. Pass back as
@@ -271,7 +303,8 @@ pub struct Checkpoint {
 }
 
 #[napi(object, use_nullable = true)]
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Progress {
     /// Slots of the job's range completed by this run (skipped slots included).
     pub slots_processed: i64,
@@ -292,8 +325,9 @@ pub struct Progress {
     pub logs_truncated: i64,
 }
 
-#[napi(object, use_nullable = true)]
-#[derive(Clone, Debug)]
+#[napi(object, object_to_js = false, object_from_js = false, use_nullable = true)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Batch {
     pub transactions: Vec<Transaction>,
     /// Anchor events of `transactions`, decoded with `idls` (empty without them).

@@ -94,7 +94,7 @@ impl SlotAssembly {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use napi::bindgen_prelude::Either;
+    use crate::record::{MessageVersion, SafeInteger};
 
     fn tx(signature: &str) -> Option<(MatchedTransaction, FailureTally)> {
         let transaction = crate::record::Transaction {
@@ -102,10 +102,10 @@ mod tests {
             slot: 0,
             block_time: None,
             index: 0,
-            version: Either::B(0),
+            version: MessageVersion::Numbered(0),
             err: None,
             logs: None,
-            fee: Either::A(5000),
+            fee: SafeInteger::Number(5000),
             compute_units_consumed: None,
             account_keys: vec![],
             instructions: vec![],

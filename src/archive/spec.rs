@@ -132,6 +132,10 @@ fn address(field: &str, text: &str) -> Result<Address, String> {
     text.parse().map_err(|err| format!("{field}: '{text}' is not a base58 public key ({err})"))
 }
 
+fn addresses(field: &str, texts: &[String]) -> Result<Vec<Address>, String> {
+    texts.iter().enumerate().map(|(i, key)| address(&format!("{field}[{i}]"), key)).collect()
+}
+
 fn base58(field: &str, text: &str) -> Result<Vec<u8>, String> {
     bs58::decode(text).into_vec().map_err(|err| format!("{field}: '{text}' is not base58 ({err})"))
 }
@@ -168,12 +172,7 @@ impl TransactionSpec {
                 .map_err(|err| format!("{field}.signature: '{text}' is not a base58 signature ({err})"))?,
             None => derived_signature(slot, index),
         };
-        let account_keys = self
-            .account_keys
-            .iter()
-            .enumerate()
-            .map(|(i, key)| address(&format!("{field}.accountKeys[{i}]"), key))
-            .collect::<Result<Vec<_>, _>>()?;
+        let account_keys = addresses(&format!("{field}.accountKeys"), &self.account_keys)?;
         let header = self.header.map_or(
             MessageHeader { num_required_signatures: 1, num_readonly_signed_accounts: 0, num_readonly_unsigned_accounts: 0 },
             |h| MessageHeader {
@@ -208,18 +207,8 @@ impl TransactionSpec {
             .collect::<Result<Vec<_>, String>>()?;
         let loaded = self.loaded_addresses.clone().unwrap_or_default();
         let loaded_addresses = LoadedAddresses {
-            writable: loaded
-                .writable
-                .iter()
-                .enumerate()
-                .map(|(i, key)| address(&format!("{field}.loadedAddresses.writable[{i}]"), key))
-                .collect::<Result<_, _>>()?,
-            readonly: loaded
-                .readonly
-                .iter()
-                .enumerate()
-                .map(|(i, key)| address(&format!("{field}.loadedAddresses.readonly[{i}]"), key))
-                .collect::<Result<_, _>>()?,
+            writable: addresses(&format!("{field}.loadedAddresses.writable"), &loaded.writable)?,
+            readonly: addresses(&format!("{field}.loadedAddresses.readonly"), &loaded.readonly)?,
         };
         let is_v0 = match self.version {
             Some(VersionSpec::V0(_)) => true,
