@@ -5,12 +5,54 @@
 //! batch cut inside a slot would, on resume, deliver that slot's first part a second time.
 //! A batch therefore holds at most `batchSize` transactions unless one slot alone has more.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::decode::FailureTally;
+use crate::decode::{FailureTally, Registry};
 use crate::ranges::{RangeSet, SlotRange};
-use crate::record::{Batch, Checkpoint, MatchedTransaction, Progress, failure_counts};
+use crate::record::{Batch, Checkpoint, MatchedTransaction, Progress, RawTransaction, Transaction, failure_counts};
 use crate::slots::AssembledSlot;
+
+/// A batch whose contents and checkpoint are fixed, not yet converted for JS.
+pub struct SealedBatch {
+    pub transactions: Vec<RawTransaction>,
+    pub checkpoint: Checkpoint,
+    pub progress: Progress,
+}
+
+impl SealedBatch {
+    /// The JS form, with events and instructions decoded. Runs on a blocking thread so the
+    /// firehose threads only filter and move; `failures` is the job's running tally.
+    pub fn into_batch(self, registry: &Registry, include_failed: bool, failures: &Mutex<FailureTally>) -> Batch {
+        let mut batch = Batch {
+            transactions: Vec::with_capacity(self.transactions.len()),
+            events: Vec::new(),
+            instructions: Vec::new(),
+            checkpoint: self.checkpoint,
+            progress: self.progress,
+        };
+        let mut tally = FailureTally::default();
+        for raw in self.transactions {
+            // A failed transaction's events were rolled back: decoded only when asked for.
+            let decoded = (!registry.is_empty() && (raw.meta.status.is_ok() || include_failed))
+                .then(|| registry.decode(raw.slot, &raw.tx, &raw.meta));
+            let transaction = Transaction::from_raw(raw);
+            tally.logs_truncated += transaction.log_truncated as u64;
+            if let Some(decoded) = &decoded {
+                tally.record(&transaction.signature, decoded);
+            }
+            let matched = MatchedTransaction::new(transaction, decoded);
+            batch.transactions.push(matched.transaction);
+            batch.events.extend(matched.events);
+            batch.instructions.extend(matched.instructions);
+        }
+        let mut total = failures.lock().unwrap_or_else(|p| p.into_inner());
+        total.merge(&tally);
+        batch.progress.decode_failures = failure_counts(&total);
+        batch.progress.logs_truncated = total.logs_truncated as i64;
+        batch
+    }
+}
 
 pub struct BatchBuilder {
     batch_size: usize,
@@ -19,8 +61,7 @@ pub struct BatchBuilder {
     /// Slots of the job range that were complete before this run (from `skipRanges`).
     completed_before: u64,
     slots_total: u64,
-    pending: Vec<MatchedTransaction>,
-    failures: FailureTally,
+    pending: Vec<RawTransaction>,
     transactions_scanned: u64,
     transactions_matched: u64,
     /// Whether anything changed since the last sealed batch (checkpoint or transactions).
@@ -40,7 +81,6 @@ impl BatchBuilder {
             completed,
             completed_before,
             pending: Vec::new(),
-            failures: FailureTally::default(),
             transactions_scanned: 0,
             transactions_matched: 0,
             dirty: false,
@@ -61,14 +101,13 @@ impl BatchBuilder {
 
     /// Adds a read slot whose completion covers `covers` (the slot and the empty slots after
     /// it); returns the batches that filled up on the way.
-    pub fn add_slot(&mut self, slot: AssembledSlot, covers: SlotRange, queued_batches: u32) -> Vec<Batch> {
+    pub fn add_slot(&mut self, slot: AssembledSlot, covers: SlotRange, queued_batches: u32) -> Vec<SealedBatch> {
         let mut sealed = Vec::new();
         if !self.pending.is_empty() && self.pending.len() + slot.transactions.len() > self.batch_size {
             sealed.push(self.seal(queued_batches));
         }
         self.transactions_scanned += slot.scanned;
         self.transactions_matched += slot.transactions.len() as u64;
-        self.failures.merge(&slot.failures);
         self.pending.extend(slot.transactions);
         self.mark_complete(covers);
         if self.pending.len() >= self.batch_size {
@@ -85,23 +124,14 @@ impl BatchBuilder {
         self.sealed
     }
 
-    pub fn seal(&mut self, queued_batches: u32) -> Batch {
+    pub fn seal(&mut self, queued_batches: u32) -> SealedBatch {
         self.dirty = false;
         self.sealed += 1;
-        let matched = std::mem::take(&mut self.pending);
-        let mut batch = Batch {
-            transactions: Vec::with_capacity(matched.len()),
-            events: Vec::new(),
-            instructions: Vec::new(),
+        SealedBatch {
+            transactions: std::mem::take(&mut self.pending),
             checkpoint: self.checkpoint(),
             progress: self.progress(queued_batches),
-        };
-        for tx in matched {
-            batch.transactions.push(tx.transaction);
-            batch.events.extend(tx.events);
-            batch.instructions.extend(tx.instructions);
         }
-        batch
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
@@ -123,8 +153,9 @@ impl BatchBuilder {
             queued_batches,
             slots_per_second,
             eta_ms: (slots_per_second > 0.0).then(|| (remaining as f64 / slots_per_second * 1000.0) as i64),
-            decode_failures: failure_counts(&self.failures),
-            logs_truncated: self.failures.logs_truncated as i64,
+            // Filled in from the job's tally once the batch's transactions are decoded.
+            decode_failures: Vec::new(),
+            logs_truncated: 0,
         }
     }
 }
@@ -139,25 +170,9 @@ pub fn checkpoint_of(completed: &RangeSet, job_range: SlotRange) -> Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{MessageVersion, SafeInteger};
 
-    fn tx(n: usize) -> MatchedTransaction {
-        let transaction = crate::record::Transaction {
-            signature: format!("sig{n}"),
-            slot: 0,
-            block_time: None,
-            index: n as u32,
-            version: MessageVersion::Numbered(0),
-            err: None,
-            logs: None,
-            fee: SafeInteger::Number(0),
-            compute_units_consumed: None,
-            account_keys: vec![],
-            instructions: vec![],
-            inner_instructions: None,
-            log_truncated: false,
-        };
-        MatchedTransaction::new(transaction, None)
+    fn tx(n: usize) -> RawTransaction {
+        RawTransaction { slot: 0, index: n, block_time: None, tx: Default::default(), meta: Default::default() }
     }
 
     fn slot(slot: u64, count: usize) -> AssembledSlot {

@@ -28,14 +28,14 @@ use jetstreamer_firehose::firehose::{
 };
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::batch::BatchBuilder;
+use crate::batch::{BatchBuilder, SealedBatch};
 use crate::decode::{FailureTally, Registry};
 use crate::error::{ArchiveError, JobError};
 use crate::filter::ProgramFilter;
 use crate::options::{JobConfig, SLOTS_PER_EPOCH};
 use crate::presence::PresenceIndex;
 use crate::ranges::SlotRange;
-use crate::record::{Batch, Checkpoint, MatchedTransaction, Progress, Summary, Transaction};
+use crate::record::{Batch, Checkpoint, Progress, RawTransaction, Summary, failure_counts};
 use crate::slots::{AssembledSlot, SlotAssembly};
 
 type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -52,6 +52,8 @@ pub struct JobControl {
     cancelled: std::sync::atomic::AtomicBool,
     progress: Mutex<Progress>,
     queued_batches: AtomicU32,
+    /// Decode failures of every batch converted so far.
+    failures: Mutex<FailureTally>,
 }
 
 impl Default for JobControl {
@@ -61,6 +63,7 @@ impl Default for JobControl {
             cancelled: Default::default(),
             progress: Mutex::default(),
             queued_batches: AtomicU32::new(0),
+            failures: Mutex::default(),
         }
     }
 }
@@ -78,6 +81,9 @@ impl JobControl {
     pub fn progress(&self) -> Progress {
         let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
         progress.queued_batches = self.queued_batches.load(Ordering::SeqCst);
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        progress.decode_failures = failure_counts(&failures);
+        progress.logs_truncated = failures.logs_truncated as i64;
         progress
     }
 
@@ -140,9 +146,18 @@ pub async fn run_job<S: BatchSink>(
     let channel_slots = (config.threads as usize * 2).max(4);
     let (slot_tx, mut slot_rx) = mpsc::channel::<SlotEvent>(channel_slots);
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<ArchiveError>();
-    let (ready_tx, ready_rx) = mpsc::channel::<Batch>(config.max_queued_batches);
+    let (ready_tx, ready_rx) = mpsc::channel::<Converting>(config.max_queued_batches);
+    let convert = |sealed: Vec<SealedBatch>| -> Vec<Converting> {
+        sealed
+            .into_iter()
+            .map(|batch| {
+                let (registry, control, include_failed) = (registry.clone(), control.clone(), config.include_failed);
+                tokio::task::spawn_blocking(move || batch.into_batch(&registry, include_failed, &control.failures))
+            })
+            .collect()
+    };
     if !control.is_cancelled() {
-        tokio::spawn(drive_firehose(config.clone(), registry, control.clone(), firehose_ranges, slot_tx, fatal_tx));
+        tokio::spawn(drive_firehose(config.clone(), control.clone(), firehose_ranges, slot_tx, fatal_tx));
     } else {
         drop(slot_tx);
     }
@@ -174,7 +189,7 @@ pub async fn run_job<S: BatchSink>(
                         if builder.has_news() || builder.sealed_count() == 0 {
                             sealed.push(builder.seal(queued()));
                         }
-                        send_batches(&control, &ready_tx, sealed).await;
+                        send_batches(&control, &ready_tx, convert(sealed)).await;
                         return Ok(());
                     }
                 },
@@ -193,7 +208,7 @@ pub async fn run_job<S: BatchSink>(
             });
             if !sealed.is_empty() {
                 next_flush = tokio::time::Instant::now() + config.flush_interval;
-                if !send_batches(&control, &ready_tx, sealed).await {
+                if !send_batches(&control, &ready_tx, convert(sealed)).await {
                     return Ok(());
                 }
             }
@@ -223,8 +238,12 @@ pub async fn run_job<S: BatchSink>(
     })
 }
 
+/// A sealed batch being converted for JS on the blocking pool; the queue holds these, so
+/// the next batches convert while `onBatch` handles the current one.
+type Converting = tokio::task::JoinHandle<Batch>;
+
 /// Queues sealed batches, waiting while the queue is full; false once the job is stopping.
-async fn send_batches(control: &JobControl, ready_tx: &mpsc::Sender<Batch>, sealed: Vec<Batch>) -> bool {
+async fn send_batches(control: &JobControl, ready_tx: &mpsc::Sender<Converting>, sealed: Vec<Converting>) -> bool {
     for batch in sealed {
         let stopped = control.stopped();
         tokio::select! {
@@ -245,7 +264,7 @@ async fn send_batches(control: &JobControl, ready_tx: &mpsc::Sender<Batch>, seal
 async fn deliver_batches<S: BatchSink>(
     control: Arc<JobControl>,
     sink: Arc<S>,
-    mut ready_rx: mpsc::Receiver<Batch>,
+    mut ready_rx: mpsc::Receiver<Converting>,
     initial: Checkpoint,
 ) -> Result<Checkpoint, JobError<S::Error>> {
     let mut accepted = initial;
@@ -259,6 +278,7 @@ async fn deliver_batches<S: BatchSink>(
                 None => return Ok(accepted),
             },
         };
+        let batch = batch.await.map_err(|err| JobError::Internal(format!("batch conversion: {err}")))?;
         control.queued_batches.fetch_sub(1, Ordering::SeqCst);
         if control.is_cancelled() {
             return Ok(accepted);
@@ -315,7 +335,6 @@ fn interrupted() -> HandlerError {
 /// Runs the firehose over each range in turn, ending each with `RangeFinished`.
 async fn drive_firehose(
     config: Arc<JobConfig>,
-    registry: Arc<Registry>,
     control: Arc<JobControl>,
     ranges: Vec<SlotRange>,
     slot_tx: mpsc::Sender<SlotEvent>,
@@ -330,21 +349,20 @@ async fn drive_firehose(
     let gave_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
     let on_tx = {
-        let (assembly, filter, config) = (assembly.clone(), filter.clone(), config.clone());
+        let (assembly, filter) = (assembly.clone(), filter.clone());
         move |thread: usize, data: TransactionData| -> BoxFuture<'static, Result<(), HandlerError>> {
-            let (tx, meta) = (&data.transaction, &data.transaction_status_meta);
-            let matched = filter.matches(data.is_vote, tx, meta).then(|| {
-                let record = Transaction::from_firehose(data.slot, data.transaction_slot_index, tx, meta);
-                let mut tally = FailureTally { logs_truncated: record.log_truncated as u64, ..FailureTally::default() };
-                // A failed transaction's events were rolled back: decoded only when asked for.
-                let decoded = (!registry.is_empty() && (meta.status.is_ok() || config.include_failed))
-                    .then(|| registry.decode(data.slot, tx, meta));
-                if let Some(decoded) = &decoded {
-                    tally.record(&record.signature, decoded);
-                }
-                (MatchedTransaction::new(record, decoded), tally)
+            // Only filter here: conversion and decoding happen per batch on the blocking pool,
+            // so the firehose threads run as close to Jetstreamer's own speed as they can.
+            let wanted = filter.matches(data.is_vote, &data.transaction, &data.transaction_status_meta);
+            let (slot, index) = (data.slot, data.transaction_slot_index);
+            let matched = wanted.then(|| RawTransaction {
+                slot,
+                index,
+                block_time: None,
+                tx: data.transaction,
+                meta: data.transaction_status_meta,
             });
-            assembly.add_transaction(thread, data.slot, data.transaction_slot_index, matched);
+            assembly.add_transaction(thread, slot, index, matched);
             futures_util::future::ready(Ok(())).boxed()
         }
     };

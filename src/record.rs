@@ -106,19 +106,28 @@ pub struct Transaction {
     pub log_truncated: bool,
 }
 
+/// A matched transaction as Jetstreamer handed it over, moved (not copied) out of the
+/// firehose callback; converted for JS later, off the firehose threads.
+#[derive(Debug)]
+pub struct RawTransaction {
+    pub slot: u64,
+    pub index: usize,
+    pub block_time: Option<i64>,
+    pub tx: VersionedTransaction,
+    pub meta: TransactionStatusMeta,
+}
+
 impl Transaction {
-    /// The JS view of one matched transaction; `block_time` is filled when its block arrives.
-    pub fn from_firehose(
-        slot: u64,
-        index: usize,
-        tx: &VersionedTransaction,
-        meta: &TransactionStatusMeta,
-    ) -> Self {
-        let keys = AccountKeys::new(tx, meta);
+    /// The JS view of one matched transaction.
+    pub fn from_raw(raw: RawTransaction) -> Self {
+        let RawTransaction { slot, index, block_time, tx, mut meta } = raw;
+        let keys = AccountKeys::new(&tx, &meta);
+        let account_keys = keys.iter().map(|key| key.to_string()).collect();
+        let logs = meta.log_messages.take();
         Transaction {
             signature: tx.signatures.first().map(|s| s.to_string()).unwrap_or_default(),
             slot: slot as i64,
-            block_time: None,
+            block_time,
             index: index as u32,
             version: match tx.message {
                 VersionedMessage::Legacy(_) => MessageVersion::Legacy,
@@ -128,15 +137,12 @@ impl Transaction {
             err: meta.status.as_ref().err().map(|err| {
                 serde_json::to_value(err).unwrap_or_else(|_| serde_json::Value::String(err.to_string()))
             }),
-            logs: meta.log_messages.clone(),
+            log_truncated: logs.as_ref().is_some_and(|logs| logs.iter().any(|line| line == "Log truncated")),
+            logs,
             fee: safe_integer(meta.fee),
             compute_units_consumed: meta.compute_units_consumed.map(|units| units.min(u32::MAX as u64) as u32),
-            account_keys: keys.iter().map(|key| key.to_string()).collect(),
+            account_keys,
             instructions: tx.message.instructions().iter().map(|ix| instruction(ix, None)).collect(),
-            log_truncated: meta
-                .log_messages
-                .as_ref()
-                .is_some_and(|logs| logs.iter().any(|line| line == "Log truncated")),
             inner_instructions: meta.inner_instructions.as_ref().map(|groups| {
                 groups
                     .iter()
@@ -230,7 +236,7 @@ impl MatchedTransaction {
                     event_name: event.name,
                     program_id: event.program_id,
                     slot: transaction.slot,
-                    block_time: None,
+                    block_time: transaction.block_time,
                     tx_signature: transaction.signature.clone(),
                     ix_index,
                     inner_ix_index,
@@ -252,7 +258,7 @@ impl MatchedTransaction {
                     name: ix.name,
                     program_id: ix.program_id,
                     slot: transaction.slot,
-                    block_time: None,
+                    block_time: transaction.block_time,
                     tx_signature: transaction.signature.clone(),
                     ix_index,
                     inner_ix_index,
@@ -264,11 +270,6 @@ impl MatchedTransaction {
         Self { transaction, events, instructions }
     }
 
-    pub fn set_block_time(&mut self, block_time: Option<i64>) {
-        self.transaction.block_time = block_time;
-        self.events.iter_mut().for_each(|e| e.block_time = block_time);
-        self.instructions.iter_mut().for_each(|i| i.block_time = block_time);
-    }
 }
 
 #[napi(object)]

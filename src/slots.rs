@@ -8,16 +8,14 @@
 
 use std::sync::Mutex;
 
-use crate::decode::FailureTally;
-use crate::record::MatchedTransaction;
+use crate::record::RawTransaction;
 
 #[derive(Debug, Default)]
 struct ThreadSlot {
     slot: Option<u64>,
     last_index: Option<usize>,
     scanned: u64,
-    matched: Vec<MatchedTransaction>,
-    failures: FailureTally,
+    matched: Vec<RawTransaction>,
 }
 
 impl ThreadSlot {
@@ -26,7 +24,6 @@ impl ThreadSlot {
         self.last_index = None;
         self.scanned = 0;
         self.matched.clear();
-        self.failures = FailureTally::default();
     }
 }
 
@@ -36,8 +33,7 @@ pub struct AssembledSlot {
     pub slot: u64,
     pub block_time: Option<i64>,
     pub scanned: u64,
-    pub transactions: Vec<MatchedTransaction>,
-    pub failures: FailureTally,
+    pub transactions: Vec<RawTransaction>,
 }
 
 pub struct SlotAssembly {
@@ -54,7 +50,7 @@ impl SlotAssembly {
         self.threads[thread % self.threads.len()].lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
-    pub fn add_transaction(&self, thread: usize, slot: u64, index: usize, matched: Option<(MatchedTransaction, FailureTally)>) {
+    pub fn add_transaction(&self, thread: usize, slot: u64, index: usize, matched: Option<RawTransaction>) {
         let mut buffer = self.thread(thread);
         let continues = buffer.slot == Some(slot) && buffer.last_index.is_none_or(|last| index > last);
         if !continues {
@@ -62,9 +58,8 @@ impl SlotAssembly {
         }
         buffer.last_index = Some(index);
         buffer.scanned += 1;
-        if let Some((tx, failures)) = matched {
+        if let Some(tx) = matched {
             buffer.matched.push(tx);
-            buffer.failures.merge(&failures);
         }
     }
 
@@ -74,10 +69,9 @@ impl SlotAssembly {
         let assembled = if buffer.slot == Some(slot) {
             let mut transactions = std::mem::take(&mut buffer.matched);
             for tx in &mut transactions {
-                tx.set_block_time(block_time);
+                tx.block_time = block_time;
             }
-            let failures = std::mem::take(&mut buffer.failures);
-            AssembledSlot { slot, block_time, scanned: buffer.scanned, transactions, failures }
+            AssembledSlot { slot, block_time, scanned: buffer.scanned, transactions }
         } else {
             AssembledSlot { slot, block_time, ..AssembledSlot::default() }
         };
@@ -94,64 +88,57 @@ impl SlotAssembly {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{MessageVersion, SafeInteger};
+    use solana_signature::Signature;
+    use solana_transaction::versioned::VersionedTransaction;
 
-    fn tx(signature: &str) -> Option<(MatchedTransaction, FailureTally)> {
-        let transaction = crate::record::Transaction {
-            signature: signature.into(),
+    /// A transaction told apart by its first signature byte.
+    fn tx(tag: u8) -> Option<RawTransaction> {
+        Some(RawTransaction {
             slot: 0,
-            block_time: None,
             index: 0,
-            version: MessageVersion::Numbered(0),
-            err: None,
-            logs: None,
-            fee: SafeInteger::Number(5000),
-            compute_units_consumed: None,
-            account_keys: vec![],
-            instructions: vec![],
-            inner_instructions: None,
-            log_truncated: false,
-        };
-        Some((MatchedTransaction::new(transaction, None), FailureTally::default()))
+            block_time: None,
+            tx: VersionedTransaction { signatures: vec![Signature::from([tag; 64])], message: Default::default() },
+            meta: Default::default(),
+        })
     }
 
-    fn signatures(slot: &AssembledSlot) -> Vec<&str> {
-        slot.transactions.iter().map(|t| t.transaction.signature.as_str()).collect()
+    fn tags(slot: &AssembledSlot) -> Vec<u8> {
+        slot.transactions.iter().map(|t| t.tx.signatures[0].as_ref()[0]).collect()
     }
 
     #[test]
     fn a_replayed_slot_is_delivered_once() {
         let assembly = SlotAssembly::new(2);
-        assembly.add_transaction(0, 10, 0, tx("a"));
-        assembly.add_transaction(0, 10, 1, tx("b"));
+        assembly.add_transaction(0, 10, 0, tx(b'a'));
+        assembly.add_transaction(0, 10, 1, tx(b'b'));
         // The thread failed and restarted slot 10 without an error callback in between.
-        assembly.add_transaction(0, 10, 0, tx("a"));
-        assembly.add_transaction(0, 10, 1, tx("b"));
+        assembly.add_transaction(0, 10, 0, tx(b'a'));
+        assembly.add_transaction(0, 10, 1, tx(b'b'));
         assembly.add_transaction(0, 10, 2, None);
         let slot = assembly.finish_slot(0, 10, Some(99));
-        assert_eq!(signatures(&slot), ["a", "b"]);
+        assert_eq!(tags(&slot), [b'a', b'b']);
         assert_eq!(slot.scanned, 3);
-        assert!(slot.transactions.iter().all(|t| t.transaction.block_time == Some(99)));
+        assert!(slot.transactions.iter().all(|t| t.block_time == Some(99)));
     }
 
     #[test]
     fn an_error_drops_the_partial_slot() {
         let assembly = SlotAssembly::new(1);
-        assembly.add_transaction(0, 10, 0, tx("a"));
+        assembly.add_transaction(0, 10, 0, tx(b'a'));
         assembly.discard(0);
-        assembly.add_transaction(0, 10, 1, tx("b"));
-        assert_eq!(signatures(&assembly.finish_slot(0, 10, None)), ["b"]);
+        assembly.add_transaction(0, 10, 1, tx(b'b'));
+        assert_eq!(tags(&assembly.finish_slot(0, 10, None)), [b'b']);
     }
 
     #[test]
     fn threads_do_not_mix_and_stale_slots_are_dropped() {
         let assembly = SlotAssembly::new(2);
-        assembly.add_transaction(0, 10, 0, tx("t0"));
-        assembly.add_transaction(1, 500, 0, tx("t1"));
+        assembly.add_transaction(0, 10, 0, tx(0));
+        assembly.add_transaction(1, 500, 0, tx(1));
         // Thread 0 moved on to slot 11 without finishing 10 (a restart past it).
-        assembly.add_transaction(0, 11, 0, tx("t0-11"));
-        assert_eq!(signatures(&assembly.finish_slot(1, 500, None)), ["t1"]);
-        assert_eq!(signatures(&assembly.finish_slot(0, 11, None)), ["t0-11"]);
+        assembly.add_transaction(0, 11, 0, tx(11));
+        assert_eq!(tags(&assembly.finish_slot(1, 500, None)), [1]);
+        assert_eq!(tags(&assembly.finish_slot(0, 11, None)), [11]);
         // A block whose transactions were never buffered brings none.
         assert_eq!(assembly.finish_slot(0, 12, None).transactions.len(), 0);
     }
