@@ -8,6 +8,8 @@
 pub mod borsh;
 pub mod idl;
 pub mod logs;
+#[cfg(test)]
+mod robustness;
 
 use std::collections::{BTreeMap, HashMap};
 
