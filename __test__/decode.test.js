@@ -14,7 +14,7 @@ const { startBackfill } = require('../lib');
 const { encodeBase58 } = require('../lib/base58');
 const { archiveHost, SLOTS_PER_EPOCH } = require('./fixtures');
 const { readIdl, readTx, txNames } = require('./corpus');
-const { EventOracle } = require('./anchor-oracle');
+const { EventOracle, normalizeValue } = require('./anchor-oracle');
 
 const PUMP = '6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P';
 const PUMP_AMM = 'pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA';
@@ -104,9 +104,12 @@ function oracleEvents(tx) {
 
 const canonical = (value) => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 
+const decodedRun = {};
+
 test('every corpus event decodes to exactly what Anchor produces, tied to its emitting program', async () => {
   const events = [];
   const transactions = [];
+  const instructions = [];
   const job = startBackfill({
     programIds: PROGRAMS,
     match: 'mentions',
@@ -118,8 +121,10 @@ test('every corpus event decodes to exactly what Anchor produces, tied to its em
   }, async (batch) => {
     events.push(...batch.events);
     transactions.push(...batch.transactions);
+    instructions.push(...batch.instructions);
   });
   const summary = await job.done;
+  Object.assign(decodedRun, { instructions, summary });
   const mentioning = corpus.filter((tx) => tx.allKeys.some((k) => PROGRAMS.includes(k)));
   assert.deepEqual(transactions.map((t) => t.signature).sort(), mentioning.map((t) => t.signature).sort());
 
@@ -148,6 +153,63 @@ test('every corpus event decodes to exactly what Anchor produces, tied to its em
   assert.equal(events.length, total);
   const failureCount = summary.decodeFailures.reduce((n, f) => n + f.count, 0);
   assert.ok(failureCount >= misreads, 'every payload Anchor misreads must be a reported failure');
+});
+
+/** Anchor's reading of one instruction: the newest version it decodes and re-encodes exactly. */
+function oracleInstruction(program, dataBase58) {
+  const versions = IDLS.filter(([, id]) => id === program).map(([name]) => readIdl(name)).reverse();
+  const data = Buffer.from(anchor031.utils.bytes.bs58.decode(dataBase58));
+  if (data.subarray(0, 8).equals(EVENT_IX_TAG)) return null;
+  for (const idl of versions) {
+    const anchor = idl.address ? anchor031 : require('anchor-0.29');
+    const coder = new anchor.BorshCoder(idl);
+    let decoded;
+    try {
+      decoded = coder.instruction.decode(data);
+    } catch {
+      continue;
+    }
+    if (!decoded) continue;
+    let encoded;
+    try {
+      encoded = coder.instruction.encode(decoded.name, decoded.data);
+    } catch {
+      continue;
+    }
+    if (encoded.length === data.length) return { name: decoded.name, args: normalizeValue(decoded.data) };
+  }
+  return null;
+}
+
+test('instructions decode to what Anchor decodes, with accounts named by the IDL', async () => {
+  assert.ok(decodedRun.instructions, 'runs after the event test');
+  let checked = 0;
+  for (const tx of corpus.filter((t) => t.meta === undefined && t.archiveTx.instructions)) {
+    const raw = [
+      ...tx.archiveTx.instructions.map((ix, ixIndex) => ({ ix, ixIndex, innerIxIndex: null })),
+      ...(tx.archiveTx.innerInstructions || []).flatMap((g) => g.instructions.map((ix, i) => ({ ix, ixIndex: g.index, innerIxIndex: i }))),
+    ];
+    const expected = [];
+    for (const { ix, ixIndex, innerIxIndex } of raw) {
+      const program = tx.allKeys[ix.programIdIndex];
+      if (!PROGRAMS.includes(program)) continue;
+      const decoded = oracleInstruction(program, ix.data);
+      if (decoded) expected.push(`${ixIndex}/${innerIxIndex} ${program} ${decoded.name} ${canonical(decoded.args)}`);
+    }
+    const ours = decodedRun.instructions.filter((i) => i.txSignature === tx.signature);
+    assert.deepEqual(
+      ours.map((i) => `${i.ixIndex}/${i.innerIxIndex} ${i.programId} ${i.name} ${canonical(i.args)}`).sort(),
+      expected.sort(),
+      `${tx.name}: instructions differ from Anchor's`,
+    );
+    for (const decoded of ours) {
+      const { ix } = raw.find((r) => r.ixIndex === decoded.ixIndex && r.innerIxIndex === decoded.innerIxIndex);
+      const keys = Object.values(decoded.accounts);
+      assert.ok(keys.every((key) => ix.accounts.some((a) => tx.allKeys[a] === key)), `${tx.name} ${decoded.name}: an account is not the instruction's`);
+    }
+    checked += ours.length;
+  }
+  assert.ok(checked >= 10, `only ${checked} instructions compared`);
 });
 
 test('a program called through a router still has its events decoded (pump-fun-5, depth 2)', async () => {
