@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
 use serde_json::Value;
+use solana_address::Address;
 use solana_message::compiled_instruction::CompiledInstruction;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_status::TransactionStatusMeta;
@@ -121,7 +122,10 @@ impl FailureTally {
 
 #[derive(Default)]
 pub struct Registry {
+    /// Keyed by base58, the form program ids take in log lines.
     programs: HashMap<String, Vec<IdlVersion>>,
+    /// Instruction program ids resolve to keys; this finds their base58 without encoding.
+    by_key: HashMap<Address, String>,
 }
 
 impl Registry {
@@ -130,9 +134,11 @@ impl Registry {
         for (order, option) in options.iter().enumerate() {
             let idl = idl::parse_idl(&option.idl)
                 .map_err(|err| OptionError::type_error(format!("idls[{order}].idl"), err.to_string()))?;
+            let program = bs58::encode(option.program_id).into_string();
+            registry.by_key.insert(Address::new_from_array(option.program_id), program.clone());
             registry
                 .programs
-                .entry(bs58::encode(option.program_id).into_string())
+                .entry(program)
                 .or_default()
                 .push(IdlVersion { from_slot: option.from_slot, to_slot: option.to_slot, order, idl });
         }
@@ -170,24 +176,20 @@ impl Registry {
         for group in meta.inner_instructions.iter().flatten() {
             for (inner_index, inner) in group.instructions.iter().enumerate() {
                 cpi_position += 1;
-                let Some(program) = keys.get(inner.instruction.program_id_index).map(|k| k.to_string()) else { continue };
-                if !self.programs.contains_key(&program) {
-                    continue;
-                }
+                let Some(program) = keys.get(inner.instruction.program_id_index).and_then(|k| self.by_key.get(k)) else { continue };
                 let data = &inner.instruction.data;
                 if let Some(event_bytes) = data.strip_prefix(&EVENT_IX_TAG[..]) {
-                    if let Some(result) = self.decode_event(&program, slot, event_bytes, true) {
-                        self.push_event(&mut decoded, result, &program, group.index as usize, Some(inner_index), EventSource::Cpi, cpi_position);
+                    if let Some(result) = self.decode_event(program, slot, event_bytes, true) {
+                        self.push_event(&mut decoded, result, program, group.index as usize, Some(inner_index), EventSource::Cpi, cpi_position);
                     }
                 } else {
-                    self.decode_instruction(&mut decoded, &program, slot, &inner.instruction, &keys, group.index as usize, Some(inner_index));
+                    self.decode_instruction(&mut decoded, program, slot, &inner.instruction, &keys, group.index as usize, Some(inner_index));
                 }
             }
         }
         for (ix_index, ix) in tx.message.instructions().iter().enumerate() {
-            let Some(program) = keys.get(ix.program_id_index).map(|k| k.to_string()) else { continue };
-            if self.programs.contains_key(&program) {
-                self.decode_instruction(&mut decoded, &program, slot, ix, &keys, ix_index, None);
+            if let Some(program) = keys.get(ix.program_id_index).and_then(|k| self.by_key.get(k)) {
+                self.decode_instruction(&mut decoded, program, slot, ix, &keys, ix_index, None);
             }
         }
         decoded.events.sort_by_key(|e| (e.ix_index, e.source == EventSource::Cpi, e.position));
@@ -308,7 +310,6 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-    use solana_address::Address;
     use solana_message::{MessageHeader, VersionedMessage, v0};
     use solana_signature::Signature;
     use solana_transaction_status::{InnerInstruction, InnerInstructions};
