@@ -56,6 +56,13 @@ before(async () => {
     byName.set(name, tx);
     return { slot: EPOCH * SLOTS_PER_EPOCH + 1 + i * 3, blockTime: tx.blockTime ?? 1_700_000_000, transactions: [archiveTx] };
   });
+  // pump-fun-2 twice more, far from the corpus slots: logs cut short, and failed.
+  const trade = readTx('pump-fun-2').archiveTx;
+  const cut = trade.logs.findIndex((line) => line.startsWith('Program data:'));
+  blocks.push({ slot: EPOCH * SLOTS_PER_EPOCH + 300, transactions: [
+    { ...trade, signature: encodeBase58(crypto.createHash('sha512').update('truncated').digest()), logs: [...trade.logs.slice(0, cut), 'Log truncated'] },
+    { ...trade, signature: encodeBase58(crypto.createHash('sha512').update('failed').digest()), err: { InstructionError: [3, { Custom: 6003 }] } },
+  ] });
   await host.write({ blocks });
 });
 after(() => host.close());
@@ -114,7 +121,7 @@ test('every corpus event decodes to exactly what Anchor produces, tied to its em
     programIds: PROGRAMS,
     match: 'mentions',
     startSlot: EPOCH * SLOTS_PER_EPOCH,
-    endSlot: EPOCH * SLOTS_PER_EPOCH + 100,
+    endSlot: EPOCH * SLOTS_PER_EPOCH + 200,
     archiveUrl: host.url,
     threads: 2,
     idls: IDLS.map(([name, programId]) => ({ programId, idl: readIdl(name) })),
@@ -216,4 +223,29 @@ test('a program called through a router still has its events decoded (pump-fun-5
   const tx = byName.get('pump-fun-5');
   const { expected } = oracleEvents(tx);
   assert.ok(expected.some((e) => e.eventName === 'TradeEvent'));
+});
+
+test('a truncated log is flagged and counted; emit_cpi events survive it; failed transactions only on request', async () => {
+  const run = async (includeFailed) => {
+    const out = { transactions: [], events: [] };
+    const job = startBackfill({
+      programIds: [PUMP], startSlot: EPOCH * SLOTS_PER_EPOCH + 300, endSlot: EPOCH * SLOTS_PER_EPOCH + 300,
+      archiveUrl: host.url, includeFailed, idls: IDLS.filter(([, id]) => id === PUMP).map(([name, programId]) => ({ programId, idl: readIdl(name) })),
+    }, async (batch) => {
+      out.transactions.push(...batch.transactions);
+      out.events.push(...batch.events);
+    });
+    out.summary = await job.done;
+    return out;
+  };
+  const plain = await run(false);
+  assert.equal(plain.transactions.length, 1, 'the failed transaction is left out');
+  const [truncated] = plain.transactions;
+  assert.equal(truncated.logTruncated, true);
+  assert.equal(plain.summary.logsTruncated, 1);
+  assert.deepEqual(plain.events.map((e) => [e.eventName, e.source]), [['TradeEvent', 'cpi']], 'the log copy is lost, the emit_cpi copy is not');
+  const withFailed = await run(true);
+  const failed = withFailed.transactions.find((t) => t.err);
+  assert.deepEqual(failed.err, { InstructionError: [3, { Custom: 6003 }] });
+  assert.deepEqual(withFailed.events.filter((e) => e.txSignature === failed.signature).map((e) => e.source).sort(), ['cpi', 'log']);
 });
