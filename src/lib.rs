@@ -15,6 +15,10 @@ pub mod ranges;
 pub mod record;
 pub mod slots;
 
+#[cfg(test)]
+#[path = "../bench/decode_events.rs"]
+mod decode_bench;
+
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
