@@ -145,7 +145,12 @@ impl BatchSink for JsSink {
     type Error = OnBatchError;
 
     async fn deliver(&self, batch: Batch) -> std::result::Result<(), OnBatchError> {
-        let json = serde_json::to_string(&batch).map_err(|err| OnBatchError(Error::from_reason(err.to_string())))?;
+        // Serialising a large batch takes milliseconds: off the async workers the firehose
+        // threads run on.
+        let json = tokio::task::spawn_blocking(move || serde_json::to_string(&batch))
+            .await
+            .map_err(|err| OnBatchError(Error::from_reason(err.to_string())))?
+            .map_err(|err| OnBatchError(Error::from_reason(err.to_string())))?;
         let returned = self.on_batch.call_async_catch(json).await.map_err(OnBatchError)?;
         match returned {
             Either::A(promise) => promise.await.map_err(OnBatchError),
