@@ -26,3 +26,30 @@ function encodeBase58(bytes) {
 }
 
 module.exports = { encodeBase58 };
+
+const INDEX = new Map([...ALPHABET].map((c, i) => [c, i]));
+
+/** Bytes of a base58 string; throws on a character outside the alphabet. */
+function decodeBase58(text) {
+  const bytes = [0];
+  for (const char of text) {
+    const value = INDEX.get(char);
+    if (value === undefined) throw new TypeError(`'${char}' is not a base58 character`);
+    let carry = value;
+    for (let i = 0; i < bytes.length; i += 1) {
+      carry += bytes[i] * 58;
+      bytes[i] = carry & 0xff;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes.push(carry & 0xff);
+      carry >>= 8;
+    }
+  }
+  let zeros = 0;
+  while (zeros < text.length && text[zeros] === '1') zeros += 1;
+  const significant = bytes.length === 1 && bytes[0] === 0 ? [] : bytes.reverse();
+  return Buffer.from([...new Array(zeros).fill(0), ...significant]);
+}
+
+module.exports.decodeBase58 = decodeBase58;

@@ -1,0 +1,99 @@
+'use strict';
+// Enqueueing a backfill job: its row, the chunks of its program that cover its range, and
+// its subscription to each. Chunks sit on a grid of chunkSlots per program, so a second job
+// over the same program and window subscribes to the existing chunk: one stream, several
+// subscribers, each with its own progress.
+
+const { decodeBase58 } = require('../base58');
+const { quoteIdent } = require('./schema');
+
+const MAX_SAFE_SLOT = Number.MAX_SAFE_INTEGER;
+
+function integerOption(name, value, { min = 0, fallback } = {}) {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value)) throw new TypeError(`${name} must be an integer, got ${JSON.stringify(value)}`);
+  if (value < min || value > MAX_SAFE_SLOT) throw new RangeError(`${name} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+function validate(job) {
+  if (!job || typeof job !== 'object') throw new TypeError('job must be an object');
+  const { programId, idls = [], enabledEvents = null, target = { schema: 'public' } } = job;
+  let key;
+  try {
+    key = typeof programId === 'string' ? decodeBase58(programId) : null;
+  } catch {
+    key = null;
+  }
+  if (!key || key.length !== 32) throw new TypeError(`programId must be a base58 public key, got ${JSON.stringify(programId)}`);
+  const startSlot = integerOption('startSlot', job.startSlot);
+  const endSlot = integerOption('endSlot', job.endSlot);
+  if (startSlot === undefined || endSlot === undefined) throw new TypeError('startSlot and endSlot are required (inclusive)');
+  if (startSlot > endSlot) throw new RangeError(`startSlot ${startSlot} is after endSlot ${endSlot}`);
+  if (!Array.isArray(idls)) throw new TypeError('idls must be an array of { programId, idl, fromSlot?, toSlot? }');
+  if (enabledEvents !== null && !(Array.isArray(enabledEvents) && enabledEvents.every((e) => typeof e === 'string'))) {
+    throw new TypeError('enabledEvents must be null (every event) or an array of event names');
+  }
+  const validTarget = target && typeof target === 'object'
+    && ((typeof target.schema === 'string' && target.writer === undefined) || (typeof target.writer === 'string' && target.schema === undefined));
+  if (!validTarget) throw new TypeError("target must be { schema: 'name' } (an events table there) or { writer: 'name' } (a writer given to the worker)");
+  if (target.schema !== undefined) quoteIdent(target.schema);
+  return {
+    programId,
+    startSlot,
+    endSlot,
+    idls,
+    enabledEvents,
+    target,
+    priority: integerOption('priority', job.priority, { min: -2_147_483_648, fallback: 0 }),
+    maxRetries: integerOption('maxRetries', job.maxRetries, { fallback: 3 }),
+    chunkSlots: integerOption('chunkSlots', job.chunkSlots, { min: 1, fallback: 100_000 }),
+  };
+}
+
+/**
+ * Adds a job to the queue and resolves to its id. Workers of any process sharing the
+ * database pick its chunks up, highest priority first.
+ */
+async function enqueue(pool, job, { schema = 'uho_backfill' } = {}) {
+  const j = validate(job);
+  const s = quoteIdent(schema);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query(
+      `INSERT INTO ${s}.jobs (program_id, start_slot, end_slot, idls, enabled_events, target, priority, max_retries, chunk_slots)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [j.programId, j.startSlot, j.endSlot, JSON.stringify(j.idls), j.enabledEvents, JSON.stringify(j.target), j.priority, j.maxRetries, j.chunkSlots],
+    );
+    const jobId = rows[0].id;
+    // A chunk another job already finished is opened again: this subscriber has not had it.
+    await client.query(
+      `WITH windows AS (
+         SELECT g * $3::bigint AS start_slot, g * $3::bigint + $3::bigint - 1 AS end_slot
+         FROM generate_series($4::bigint / $3::bigint, $5::bigint / $3::bigint) AS g
+       ), chunk AS (
+         INSERT INTO ${s}.chunks (program_id, start_slot, end_slot, priority)
+         SELECT $2, start_slot, end_slot, $6 FROM windows
+         ON CONFLICT (program_id, start_slot, end_slot) DO UPDATE SET
+           priority = GREATEST(${s}.chunks.priority, EXCLUDED.priority),
+           status = CASE WHEN ${s}.chunks.status IN ('done', 'failed') THEN 'pending' ELSE ${s}.chunks.status END,
+           attempts = CASE WHEN ${s}.chunks.status IN ('done', 'failed') THEN 0 ELSE ${s}.chunks.attempts END,
+           next_attempt_at = CASE WHEN ${s}.chunks.status IN ('done', 'failed') THEN now() ELSE ${s}.chunks.next_attempt_at END
+         RETURNING id, start_slot, end_slot
+       )
+       INSERT INTO ${s}.subscriptions (job_id, chunk_id, start_slot, end_slot)
+       SELECT $1, id, GREATEST(start_slot, $4::bigint), LEAST(end_slot, $5::bigint) FROM chunk`,
+      [jobId, j.programId, j.chunkSlots, j.startSlot, j.endSlot, j.priority],
+    );
+    await client.query('COMMIT');
+    return Number(jobId);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+module.exports = { enqueue, validate };
