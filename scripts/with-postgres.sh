@@ -10,7 +10,8 @@ if [ -z "$bin" ]; then
   exit 1
 fi
 data=$(mktemp -d /tmp/uho-backfill-pg.XXXXXX)
-port=${UHO_TEST_PG_PORT:-55432}
+# A free port, so a cluster left behind by a killed run cannot get in the way.
+port=${UHO_TEST_PG_PORT:-$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}
 as_owner() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres "$data"
 as_owner "'$bin/initdb' -D '$data' -A trust -U postgres --no-sync" >/dev/null
