@@ -98,23 +98,23 @@ pub struct FailureTally {
 impl FailureTally {
     pub fn record(&mut self, signature: &str, decoded: &DecodedTransaction) {
         for failure in &decoded.failures {
-            let (count, samples) = self.by_name.entry(failure.name.clone()).or_default();
-            *count += 1;
-            if samples.len() < SAMPLE_SIGNATURES && !samples.iter().any(|s| s == signature) {
-                samples.push(signature.to_string());
-            }
+            self.add(&failure.name, 1, [signature]);
         }
     }
 
     pub fn merge(&mut self, other: &FailureTally) {
         self.logs_truncated += other.logs_truncated;
         for (name, (count, samples)) in &other.by_name {
-            let (total, kept) = self.by_name.entry(name.clone()).or_default();
-            *total += count;
-            for sample in samples {
-                if kept.len() < SAMPLE_SIGNATURES && !kept.contains(sample) {
-                    kept.push(sample.clone());
-                }
+            self.add(name, *count, samples.iter().map(String::as_str));
+        }
+    }
+
+    fn add<'a>(&mut self, name: &str, count: u64, samples: impl IntoIterator<Item = &'a str>) {
+        let (total, kept) = self.by_name.entry(name.to_string()).or_default();
+        *total += count;
+        for sample in samples {
+            if kept.len() < SAMPLE_SIGNATURES && !kept.iter().any(|s| s == sample) {
+                kept.push(sample.to_string());
             }
         }
     }
@@ -200,16 +200,20 @@ impl Registry {
     /// `None` when the bytes are not an event of this program (only for non-strict sources).
     fn decode_event(&self, program: &str, slot: u64, bytes: &[u8], strict: bool) -> Option<Result<(String, Value), Failure>> {
         let discriminator = bytes.get(..8)?;
-        let mut last_error = None;
+        // The newest version's error is the one reported; it is only rendered if no
+        // version reads the payload, which is rare, while trying versions is not.
+        let mut first_error: Option<(&str, DecodeError)> = None;
         for idl in self.versions_at(program, slot) {
             let Some(event) = idl.events.iter().find(|e| e.discriminator == discriminator) else { continue };
             match decode_event_body(idl, event, &bytes[8..]) {
                 Ok(data) => return Some(Ok((event.name.clone(), data))),
-                Err(err) => last_error = last_error.or(Some(Failure { name: event.name.clone(), message: err.to_string() })),
+                Err(err) => {
+                    first_error.get_or_insert((&event.name, err));
+                }
             }
         }
-        match last_error {
-            Some(failure) => Some(Err(failure)),
+        match first_error {
+            Some((name, err)) => Some(Err(Failure { name: name.to_string(), message: err.to_string() })),
             None if strict => Some(Err(Failure {
                 name: format!("<unknown event 0x{}>", hex(discriminator)),
                 message: format!("no IDL version of {program} in force at slot {slot} has this event discriminator"),
@@ -254,7 +258,7 @@ impl Registry {
         ix_index: usize,
         inner_ix_index: Option<usize>,
     ) {
-        let mut last_error = None;
+        let mut first_error: Option<(&str, DecodeError)> = None;
         for idl in self.versions_at(program, slot) {
             let Some(def) = idl.instructions.iter().find(|d| ix.data.starts_with(&d.discriminator)) else { continue };
             match decode_instruction_args(idl, def, &ix.data[def.discriminator.len()..]) {
@@ -268,13 +272,15 @@ impl Registry {
                     decoded.instructions.push(Instruction { name: def.name.clone(), program_id: program.to_string(), ix_index, inner_ix_index, args, accounts });
                     return;
                 }
-                Err(err) => last_error = last_error.or(Some(Failure { name: def.name.clone(), message: err.to_string() })),
+                Err(err) => {
+                    first_error.get_or_insert((&def.name, err));
+                }
             }
         }
         // Instructions without a matching discriminator are not Anchor instructions of any
         // known version (or not Anchor at all): nothing to report.
-        if let Some(failure) = last_error {
-            decoded.failures.push(failure);
+        if let Some((name, err)) = first_error {
+            decoded.failures.push(Failure { name: name.to_string(), message: err.to_string() });
         }
     }
 }
