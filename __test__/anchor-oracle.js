@@ -62,4 +62,7 @@ class EventOracle {
   }
 }
 
-module.exports = { EventOracle, normalizeValue, isLegacy };
+/** JSON with object keys sorted, to compare decoded values whatever their key order. */
+const canonical = (value) => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+
+module.exports = { EventOracle, canonical, normalizeValue, isLegacy };

@@ -15,7 +15,7 @@ const { startBackfill } = require('../lib');
 const { encodeBase58 } = require('../lib/base58');
 const { archiveHost, prng, SLOTS_PER_EPOCH } = require('./fixtures');
 const { readIdl } = require('./corpus');
-const { EventOracle, isLegacy } = require('./anchor-oracle');
+const { EventOracle, canonical, isLegacy } = require('./anchor-oracle');
 
 const IDL_NAMES = [
   'drift', 'jupiter-dca', 'jupiter-v6', 'meteora-dlmm-legacy', 'meteora-dlmm', 'pump-amm-2025-10',
@@ -104,7 +104,7 @@ before(async () => {
   host = await archiveHost();
   const random = prng(20261204);
   const payer = encodeBase58(Buffer.alloc(32, 7));
-  let slot = EPOCH * SLOTS_PER_EPOCH + 1;
+  const slot = EPOCH * SLOTS_PER_EPOCH + 1;
   const blocks = [];
   IDL_NAMES.forEach((idlName, i) => {
     const idl = readIdl(idlName);
@@ -130,11 +130,9 @@ before(async () => {
     blocks.push({ slot: slot + i * 2, transactions });
   });
   await host.write({ blocks });
-  slot += 0;
 });
 after(() => host.close());
 
-const canonical = (value) => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 
 test('generated values of every corpus event type decode exactly as Anchor decodes them', async () => {
   const events = new Map();

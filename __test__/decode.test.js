@@ -9,12 +9,13 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { after, before, test } = require('node:test');
 
+const anchor029 = require('anchor-0.29');
 const anchor031 = require('anchor-0.31');
 const { startBackfill } = require('../lib');
 const { encodeBase58 } = require('../lib/base58');
 const { archiveHost, SLOTS_PER_EPOCH } = require('./fixtures');
 const { readIdl, readTx, txNames } = require('./corpus');
-const { EventOracle, normalizeValue } = require('./anchor-oracle');
+const { EventOracle, canonical, normalizeValue } = require('./anchor-oracle');
 
 const PUMP = '6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P';
 const PUMP_AMM = 'pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA';
@@ -109,7 +110,6 @@ function oracleEvents(tx) {
   return { expected, misread };
 }
 
-const canonical = (value) => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 
 const decodedRun = {};
 
@@ -168,7 +168,7 @@ function oracleInstruction(program, dataBase58) {
   const data = Buffer.from(anchor031.utils.bytes.bs58.decode(dataBase58));
   if (data.subarray(0, 8).equals(EVENT_IX_TAG)) return null;
   for (const idl of versions) {
-    const anchor = idl.address ? anchor031 : require('anchor-0.29');
+    const anchor = idl.address ? anchor031 : anchor029;
     const coder = new anchor.BorshCoder(idl);
     let decoded;
     try {
