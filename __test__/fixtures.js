@@ -7,21 +7,10 @@ const os = require('node:os');
 const path = require('node:path');
 const { encodeBase58 } = require('../lib/base58');
 const { writeArchive, serveArchive } = require('../lib');
+const { prng } = require('../lib/demo/activity');
 
 const SLOTS_PER_EPOCH = 432_000;
 const VOTE_PROGRAM = 'Vote111111111111111111111111111111111111111';
-
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function keyFrom(random, length = 32) {
   const bytes = Buffer.alloc(length);
