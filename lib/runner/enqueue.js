@@ -6,6 +6,7 @@
 
 const { decodeBase58 } = require('../base58');
 const { quoteIdent } = require('./schema');
+const { transaction } = require('./transaction');
 
 const MAX_SAFE_SLOT = Number.MAX_SAFE_INTEGER;
 
@@ -58,9 +59,7 @@ function validate(job) {
 async function enqueue(pool, job, { schema = 'uho_backfill' } = {}) {
   const j = validate(job);
   const s = quoteIdent(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return transaction(pool, async (client) => {
     const { rows } = await client.query(
       `INSERT INTO ${s}.jobs (program_id, start_slot, end_slot, idls, enabled_events, target, priority, max_retries, chunk_slots)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
@@ -86,14 +85,8 @@ async function enqueue(pool, job, { schema = 'uho_backfill' } = {}) {
        SELECT $1, id, GREATEST(start_slot, $4::bigint), LEAST(end_slot, $5::bigint) FROM chunk`,
       [jobId, j.programId, j.chunkSlots, j.startSlot, j.endSlot, j.priority],
     );
-    await client.query('COMMIT');
     return Number(jobId);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 module.exports = { enqueue, validate };

@@ -3,6 +3,8 @@
 // one program (aligned to chunkSlots, so jobs over the same program share them: one stream,
 // many subscribers); subscriptions hold each job's own progress through a chunk.
 
+const { transaction } = require('./transaction');
+
 const SCHEMA_VERSION = 1;
 // Serialises concurrent migrations from several workers starting at once.
 const MIGRATION_LOCK = 0x75686f62; // "uhob"
@@ -68,6 +70,7 @@ function statements(schema) {
        end_slot bigint NOT NULL,
        completed_ranges jsonb NOT NULL DEFAULT '[]',
        events_written bigint NOT NULL DEFAULT 0,
+       done boolean NOT NULL DEFAULT false,
        PRIMARY KEY (job_id, chunk_id))`,
     `CREATE INDEX IF NOT EXISTS subscriptions_by_chunk ON ${s}.subscriptions (chunk_id)`,
   ];
@@ -78,9 +81,8 @@ function statements(schema) {
  * Idempotent, and safe to call from several workers at once. Resolves to the schema version.
  */
 async function migrate(pool, { schema = 'uho_backfill' } = {}) {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  quoteIdent(schema);
+  return transaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     for (const statement of statements(schema)) await client.query(statement);
     const { rows } = await client.query(`SELECT max(version) AS version FROM ${quoteIdent(schema)}.schema_version`);
@@ -91,14 +93,8 @@ async function migrate(pool, { schema = 'uho_backfill' } = {}) {
     if (current < SCHEMA_VERSION) {
       await client.query(`INSERT INTO ${quoteIdent(schema)}.schema_version (version) VALUES ($1)`, [SCHEMA_VERSION]);
     }
-    await client.query('COMMIT');
     return SCHEMA_VERSION;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 module.exports = { migrate, SCHEMA_VERSION, quoteIdent };
