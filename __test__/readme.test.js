@@ -30,3 +30,30 @@ test('the local-archive quick start runs and prints the matched transaction', as
     fs.rmSync(file, { force: true });
   }
 });
+
+test('the backend example runs a job through the runner into its own table', async () => {
+  const databaseUrl = process.env.UHO_TEST_DATABASE_URL;
+  assert.ok(databaseUrl, 'UHO_TEST_DATABASE_URL is not set: run the tests through scripts/with-postgres.sh (npm test does)');
+  const { demoActivity } = require('../lib/demo/activity');
+  const { archiveHost, tempDir } = require('./fixtures');
+  const host = await archiveHost();
+  const activity = demoActivity({ seed: 41, epoch: 670, boundaries: 1, width: 100 });
+  await host.write(activity.spec);
+  const scratch = await tempDir();
+  const idlFile = path.join(scratch, 'idl.json');
+  fs.writeFileSync(idlFile, JSON.stringify(activity.idl));
+  const file = path.join(__dirname, '.readme-backend.tmp.js');
+  fs.writeFileSync(file, example('backend'));
+  try {
+    const stdout = await new Promise((resolve, reject) => {
+      execFile(process.execPath, [file, idlFile, String(activity.startSlot), String(activity.endSlot)], {
+        encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATABASE_URL: databaseUrl, BACKFILL_ARCHIVE_URL: host.url },
+      }, (error, out, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(out)));
+    });
+    assert.match(stdout, new RegExp(`^job \\d+ completed: ${activity.events.length} events, frontier slot ${activity.endSlot}$`, 'm'));
+  } finally {
+    fs.rmSync(file, { force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+    await host.close();
+  }
+});
