@@ -4,10 +4,10 @@
 // (bench/decode_events.rs, in the release test binary); and startBackfill with `idls`, the
 // whole pipeline (archive read, filter, decode, delivery to JS). Counts log events, the only
 // kind EventParser returns, and, for startBackfill, all events too. Run after `npm run build`.
-//   node bench/decode.js [--repeat 3000] [--anchor-repeat 300]
+//   node bench/decode.js [--repeat 3000] [--anchor-repeat 300] [--json]
 // Anchor runs fewer rounds (it is two orders slower); rates are compared, not totals.
 
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -19,8 +19,9 @@ const anchor029 = require('anchor-0.29');
 const { startBackfill, writeArchive } = require('../lib');
 const { encodeBase58 } = require('../lib/base58');
 const { readIdl, readTx, txNames } = require('../__test__/corpus');
+const { serveInChild, machine } = require('./common');
 
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3000' }, 'anchor-repeat': { type: 'string', default: '300' } } });
+const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3000' }, 'anchor-repeat': { type: 'string', default: '300' }, json: { type: 'boolean', default: false } } });
 const REPEAT = Number(values.repeat);
 const ANCHOR_REPEAT = Number(values['anchor-repeat']);
 const FIRST_SLOT = 930 * 432_000 + 1;
@@ -86,8 +87,8 @@ async function main() {
   const blocks = Array.from({ length: REPEAT }, (_, r) => ({ slot: FIRST_SLOT + r, transactions: template }));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uho-bench-decode-'));
   await writeArchive({ blocks }, dir);
-  const server = spawn(process.execPath, ['-e', `require(${JSON.stringify(path.join(ROOT, 'lib'))}).serveArchive(${JSON.stringify(dir)}).then((s) => console.log(s.url))`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve) => server.stdout.once('data', (chunk) => resolve(String(chunk).trim())));
+  const server = await serveInChild(dir);
+  const { url } = server;
   try {
     let logEvents = 0;
     let allEvents = 0;
@@ -105,7 +106,12 @@ async function main() {
     const rust = rustDecoderRate(corpus.map((tx) => tx.logs));
     const ours = logEvents / oursSeconds;
     const theirs = anchor.events / anchor.seconds;
-    console.log(`${corpus.length} corpus transactions × ${REPEAT} (Anchor × ${ANCHOR_REPEAT}); log events only (ours with emit_cpi: ${allEvents}); ${os.cpus().length} × ${os.cpus()[0].model}`);
+    const result = { anchor: theirs, rustAlone: rust.eventsPerSecond, pipelineLog: ours, pipelineAll: allEvents / oursSeconds };
+    if (values.json) {
+      console.log(JSON.stringify(result));
+      return;
+    }
+    console.log(`${corpus.length} corpus transactions × ${REPEAT} (Anchor × ${ANCHOR_REPEAT}); log events only (ours with emit_cpi: ${allEvents}); ${machine()}`);
     console.log('Anchor counts payloads it misreads (zero-filled short reads); startBackfill reports those as decode failures.');
     console.table([
       { decoder: '@coral-xyz/anchor EventParser (decode only)', events: anchor.events, seconds: anchor.seconds.toFixed(2), 'events/s': Math.round(theirs) },
@@ -116,7 +122,7 @@ async function main() {
     console.log(`ratio, decoder alone: ${(rust.eventsPerSecond / theirs).toFixed(0)}× (target ≥ 20×); whole pipeline: ${(ours / theirs).toFixed(0)}× on log events, ${(allEvents / oursSeconds / theirs).toFixed(0)}× on all events`);
     console.log('startBackfill\'s time includes reading the archive and delivering every transaction to JS.');
   } finally {
-    server.kill();
+    server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

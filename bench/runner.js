@@ -3,7 +3,7 @@
 // event-heavy demo-program archive, worked by one BackfillWorker, into a target schema's
 // `events` table. Prints the end-to-end rate and the rate inside the batch transactions.
 // Needs a database: `npm run bench:runner` starts a throwaway one (scripts/with-postgres.sh).
-//   node bench/runner.js [--width 3000] [--log-events 10] [--batch-size 2000] [--threads 2] [--runs 3]
+//   node bench/runner.js [--width 3000] [--log-events 10] [--batch-size 2000] [--threads 2] [--runs 3] [--json]
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     'batch-size': { type: 'string', default: '2000' },
     threads: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
   },
 });
 
@@ -32,7 +33,8 @@ async function main() {
   await writeArchive(activity.spec, dir);
   const server = await serveArchive(dir);
   const pool = new Pool({ connectionString: url, max: 8 });
-  console.log(`archive: ${activity.transactions} transactions, ${activity.events.length} events over ${activity.endSlot - activity.startSlot + 1} slots; ${os.cpus().length} cores, ${os.cpus()[0].model}`);
+  const log = values.json ? (line) => process.stderr.write(`${line}\n`) : console.log;
+  log(`archive: ${activity.transactions} transactions, ${activity.events.length} events over ${activity.endSlot - activity.startSlot + 1} slots; ${os.cpus().length} cores, ${os.cpus()[0].model}`);
   const results = [];
   try {
     for (let run = 1; run <= Number(values.runs); run += 1) {
@@ -64,7 +66,7 @@ async function main() {
         throw new Error(`run ${run}: ${status.status}, ${rows[0].n} rows for ${activity.events.length} events`);
       }
       results.push({ endToEnd: rows[0].n / seconds, writing: rows[0].n / committing, seconds, committing });
-      console.log(`run ${run}: ${rows[0].n} events in ${seconds.toFixed(2)} s = ${Math.round(rows[0].n / seconds)} events/s end to end; `
+      log(`run ${run}: ${rows[0].n} events in ${seconds.toFixed(2)} s = ${Math.round(rows[0].n / seconds)} events/s end to end; `
         + `${committing.toFixed(2)} s in batch transactions = ${Math.round(rows[0].n / committing)} events/s written`);
       await pool.query(`DROP SCHEMA "${schema}" CASCADE; DROP SCHEMA "${schema}_events" CASCADE`);
     }
@@ -74,6 +76,10 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const best = results.reduce((a, b) => (b.endToEnd > a.endToEnd ? b : a));
+  if (values.json) {
+    console.log(JSON.stringify({ events: activity.events.length, endToEnd: best.endToEnd, writing: best.writing }));
+    return;
+  }
   console.log(`\nbest of ${results.length}: ${Math.round(best.endToEnd)} events/s end to end, ${Math.round(best.writing)} events/s in the write transactions (target >= 100,000)`);
 }
 
