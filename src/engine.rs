@@ -33,6 +33,7 @@ use crate::decode::{FailureTally, Registry};
 use crate::error::{ArchiveError, JobError};
 use crate::filter::ProgramFilter;
 use crate::options::{JobConfig, SLOTS_PER_EPOCH};
+use crate::epoch_cache::{EpochReleaser, evict_jetstreamer_epoch};
 use crate::presence::PresenceIndex;
 use crate::ranges::SlotRange;
 use crate::record::{Batch, Checkpoint, Progress, RawTransaction, Summary, failure_counts};
@@ -118,6 +119,7 @@ pub async fn run_job<S: BatchSink>(
     let job_range = (config.start_slot, config.end_slot);
     let presence = Arc::new(PresenceIndex::new(&config.archive_url, config.max_attempts));
     let mut builder = BatchBuilder::new(config.batch_size, job_range, &config.skip_ranges);
+    let mut releaser = EpochReleaser::new(job_range);
     let pending = builder.completed().gaps_within(job_range.0, job_range.1);
 
     // Empty slots before a range's first block have no block to attach to: settle them
@@ -183,8 +185,12 @@ pub async fn run_job<S: BatchSink>(
                             .await
                             .map_err(JobError::Archive)?;
                         sealed = builder.add_slot(slot, covers, queued());
+                        releaser.release_finished(builder.completed(), covers, evict_jetstreamer_epoch);
                     }
-                    Some(SlotEvent::RangeFinished(range)) => verify_coverage(&presence, &mut builder, range).await?,
+                    Some(SlotEvent::RangeFinished(range)) => {
+                        verify_coverage(&presence, &mut builder, range).await?;
+                        releaser.release_finished(builder.completed(), range, evict_jetstreamer_epoch);
+                    }
                     None => {
                         if builder.has_news() || builder.sealed_count() == 0 {
                             sealed.push(builder.seal(queued()));

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod batch;
 pub mod decode;
 pub mod engine;
+mod epoch_cache;
 pub mod error;
 pub mod filter;
 mod js_value;
