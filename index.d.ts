@@ -38,6 +38,13 @@ export interface BackfillOptions {
   match?: 'invokes' | 'mentions'
   /** Deliver failed transactions too (default false). Votes are never delivered. */
   includeFailed?: boolean
+  /** * 'full' (default): batches carry the matched transactions. 'none': `transactions` is
+   * empty; events, instructions and checkpoints still come, and the Node thread is spared
+   * parsing what an events-only consumer drops.
+   */
+  transactionDetails?: 'full' | 'none'
+  /** Deliver decoded instructions (default true); false leaves `instructions` empty. */
+  decodeInstructions?: boolean
   /** Firehose threads (default: Jetstreamer's hardware heuristic). */
   threads?: number
   /** Old Faithful or a mirror, for CARs and slot indexes alike. One URL per process. */

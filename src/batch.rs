@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::decode::{FailureTally, Registry};
+use crate::options::Delivery;
 use crate::ranges::{RangeSet, SlotRange};
 use crate::record::{Batch, Checkpoint, MatchedTransaction, Progress, RawTransaction, Transaction, failure_counts};
 use crate::slots::AssembledSlot;
@@ -23,7 +24,7 @@ pub struct SealedBatch {
 impl SealedBatch {
     /// The JS form, with events and instructions decoded. Runs on a blocking thread so the
     /// firehose threads only filter and move; `failures` is the job's running tally.
-    pub fn into_batch(self, registry: &Registry, include_failed: bool, failures: &Mutex<FailureTally>) -> Batch {
+    pub fn into_batch(self, registry: &Registry, include_failed: bool, delivery: Delivery, failures: &Mutex<FailureTally>) -> Batch {
         let mut batch = Batch {
             transactions: Vec::with_capacity(self.transactions.len()),
             events: Vec::new(),
@@ -42,9 +43,13 @@ impl SealedBatch {
                 tally.record(&transaction.signature, decoded);
             }
             let matched = MatchedTransaction::new(transaction, decoded);
-            batch.transactions.push(matched.transaction);
+            if delivery.transactions {
+                batch.transactions.push(matched.transaction);
+            }
             batch.events.extend(matched.events);
-            batch.instructions.extend(matched.instructions);
+            if delivery.instructions {
+                batch.instructions.extend(matched.instructions);
+            }
         }
         let mut total = failures.lock().unwrap_or_else(|p| p.into_inner());
         total.merge(&tally);

@@ -153,8 +153,8 @@ pub async fn run_job<S: BatchSink>(
         sealed
             .into_iter()
             .map(|batch| {
-                let (registry, control, include_failed) = (registry.clone(), control.clone(), config.include_failed);
-                tokio::task::spawn_blocking(move || batch.into_batch(&registry, include_failed, &control.failures))
+                let (registry, control, include_failed, delivery) = (registry.clone(), control.clone(), config.include_failed, config.delivery);
+                tokio::task::spawn_blocking(move || batch.into_batch(&registry, include_failed, delivery, &control.failures))
             })
             .collect()
     };

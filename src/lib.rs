@@ -61,6 +61,15 @@ pub struct BackfillOptions {
     pub r#match: Option<String>,
     /// Deliver failed transactions too (default false). Votes are never delivered.
     pub include_failed: Option<bool>,
+    /**
+     * 'full' (default): batches carry the matched transactions. 'none': `transactions` is
+     * empty; events, instructions and checkpoints still come, and the Node thread is spared
+     * parsing what an events-only consumer drops.
+     */
+    #[napi(ts_type = "'full' | 'none'")]
+    pub transaction_details: Option<String>,
+    /// Deliver decoded instructions (default true); false leaves `instructions` empty.
+    pub decode_instructions: Option<bool>,
     /// Firehose threads (default: Jetstreamer's hardware heuristic).
     pub threads: Option<u32>,
     /// Old Faithful or a mirror, for CARs and slot indexes alike. One URL per process.

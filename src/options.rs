@@ -31,6 +31,7 @@ pub struct JobConfig {
     pub end_slot: u64,
     pub match_mode: MatchMode,
     pub include_failed: bool,
+    pub delivery: Delivery,
     pub threads: u64,
     /// Always ends with `/`: Jetstreamer resolves file names with `Url::join`.
     pub archive_url: String,
@@ -42,6 +43,14 @@ pub struct JobConfig {
     pub log_level: Option<log::LevelFilter>,
     /// IDL documents as given, one entry per `idls[]` element; decoded by `decode::Registry`.
     pub idls: Vec<IdlOption>,
+}
+
+/// What a batch carries besides events and checkpoints. A consumer that only stores decoded
+/// events skips parsing transactions on its (Node) thread.
+#[derive(Clone, Copy, Debug)]
+pub struct Delivery {
+    pub transactions: bool,
+    pub instructions: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +111,8 @@ const KNOWN_FIELDS: &[&str] = &[
     "epochs",
     "match",
     "includeFailed",
+    "transactionDetails",
+    "decodeInstructions",
     "threads",
     "archiveUrl",
     "batchSize",
@@ -142,6 +153,17 @@ pub fn parse_options(options: &Value, default_threads: u64) -> Parsed<JobConfig>
         }
     };
     let include_failed = optional_bool(fields, "includeFailed")?.unwrap_or(false);
+    let transactions = match optional_string(fields, "transactionDetails")?.as_deref() {
+        None | Some("full") => true,
+        Some("none") => false,
+        Some(other) => {
+            return Err(OptionError::type_error(
+                "transactionDetails",
+                format!("must be 'full' or 'none', got '{other}'"),
+            ));
+        }
+    };
+    let instructions = optional_bool(fields, "decodeInstructions")?.unwrap_or(true);
     let threads = optional_integer(fields, "threads", 1, 1024)?.unwrap_or(default_threads.max(1));
     let archive_url = match optional_string(fields, "archiveUrl")? {
         None => DEFAULT_ARCHIVE_URL.to_string(),
@@ -163,6 +185,7 @@ pub fn parse_options(options: &Value, default_threads: u64) -> Parsed<JobConfig>
         end_slot,
         match_mode,
         include_failed,
+        delivery: Delivery { transactions, instructions },
         threads,
         archive_url,
         batch_size,
@@ -494,6 +517,7 @@ mod tests {
         assert_eq!((config.start_slot, config.end_slot), (10, 20));
         assert_eq!(config.match_mode, MatchMode::Invokes);
         assert!(!config.include_failed);
+        assert!(config.delivery.transactions && config.delivery.instructions);
         assert_eq!(config.threads, 3);
         assert_eq!(config.archive_url, DEFAULT_ARCHIVE_URL);
         assert_eq!((config.batch_size, config.max_queued_batches, config.max_attempts), (1000, 4, 8));
@@ -534,6 +558,8 @@ mod tests {
             (with("epochs", json!([1, 2])), "epochs", ErrorKind::Type),
             (with("threads", json!(0)), "threads", ErrorKind::Range),
             (with("match", json!("calls")), "match", ErrorKind::Type),
+            (with("transactionDetails", json!("signatures")), "transactionDetails", ErrorKind::Type),
+            (with("decodeInstructions", json!("no")), "decodeInstructions", ErrorKind::Type),
             (with("archiveUrl", json!("ftp://x")), "archiveUrl", ErrorKind::Type),
             (with("archiveUrl", json!("http://")), "archiveUrl", ErrorKind::Type),
             (with("skipRanges", json!([[5, 1]])), "skipRanges[0]", ErrorKind::Range),

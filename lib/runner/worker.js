@@ -272,6 +272,9 @@ class BackfillWorker extends EventEmitter {
       endSlot: last,
       skipRanges: ranges.subtract([first, last], work),
       idls,
+      // The runner stores events only: the Node thread need not parse anything else.
+      transactionDetails: 'none',
+      decodeInstructions: false,
     };
     run.job = startBackfill(options, async (batch) => {
       try {
