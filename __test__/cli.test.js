@@ -212,3 +212,44 @@ test("every command's --help is in the README, word for word", async () => {
     assert.ok(readme.includes(stdout), `README lacks the current help of '${command.join(' ') || 'uho-backfill'}'`);
   }
 });
+
+test('run --pg enqueues in the runner, works the job in-process, and a rerun resumes the unfinished job', { timeout: 120_000 }, async () => {
+  const url = process.env.UHO_TEST_DATABASE_URL;
+  assert.ok(url, 'UHO_TEST_DATABASE_URL is not set: run the tests through scripts/with-postgres.sh (npm test does)');
+  const target = `cli_pg_${process.pid}`;
+  const args = ['run', '--program', activity.programId, '--slots', `${activity.startSlot}:${activity.endSlot}`, '--idl', idlFile,
+    '--archive-url', host.url, '--pg', url, '--target-schema', target, '--batch-size', '10', '--progress-interval', '20'];
+  // Interrupt as soon as the job has written something, then run the same command again.
+  const { Pool } = require('pg');
+  const pool = new Pool({ connectionString: url });
+  try {
+    const first = await cli(args, {
+      onSpawn: (child) => {
+        const poll = setInterval(async () => {
+          const { rows } = await pool.query("SELECT events_written FROM uho_backfill.jobs WHERE target = $1 AND status = 'running'", [JSON.stringify({ schema: target })]).catch(() => ({ rows: [] }));
+          if (rows[0] && Number(rows[0].events_written) > 0) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    assert.equal(first.code, 130, first.stderr);
+    assert.match(first.stderr, /Enqueued job (\d+)/);
+    const jobId = /Enqueued job (\d+)/.exec(first.stderr)[1];
+    const second = await cli(args);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, new RegExp(`Resuming job ${jobId} `));
+    const summary = JSON.parse(second.stdout.trim().split('\n').at(-1));
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.status, 'completed');
+    const { rows } = await pool.query(`SELECT tx_signature, event_index FROM "${target}".events`);
+    assert.deepEqual(new Set(rows.map((r) => `${r.tx_signature}#${r.event_index}`)), new Set(activity.events.map((e) => `${e.txSignature}#${e.eventIndex}`)));
+    assert.equal(rows.length, activity.events.length);
+    const { rows: [job] } = await pool.query('SELECT status, events_written FROM uho_backfill.jobs WHERE id = $1', [jobId]);
+    assert.deepEqual({ status: job.status, events: Number(job.events_written) }, { status: 'completed', events: activity.events.length });
+  } finally {
+    await pool.end();
+  }
+});
