@@ -215,3 +215,18 @@ test('stop() lets the batch in flight commit and hands the chunk back for anothe
   assert.equal(status.status, 'completed');
   assert.deepEqual(await plainRows(pool, schema, id), expectedRows(archive.events, [archive.startSlot, archive.endSlot]));
 });
+
+test('a job whose options startBackfill rejects fails at once instead of retrying', async () => {
+  const schema = await freshSchema(pool, 'permanent');
+  const id = await enqueue(pool, job({
+    chunkSlots: ONE_CHUNK, maxRetries: 5, idls: [{ programId: archive.programId, idl: 'not json' }], target: { writer: 'plain' },
+  }), { schema });
+  const w = worker(schema);
+  await w.start();
+  const status = await waitForJob(pool, id, { schema });
+  await stop(w);
+  assert.equal(status.status, 'failed');
+  assert.match(status.error, /failed after 1 attempt: ERR_INVALID_ARG_TYPE: options\.idls\[0\]\.idl: is not valid JSON/);
+  await assert.rejects(enqueue(pool, job({ idls: [{ programId: 'nope', idl: {} }] }), { schema }), /idls\[0\]\.programId/);
+  await assert.rejects(enqueue(pool, job({ idls: [{ programId: archive.programId }] }), { schema }), /idls\[0\]\.idl/);
+});

@@ -17,21 +17,27 @@ function integerOption(name, value, { min = 0, fallback } = {}) {
   return value;
 }
 
+function isPublicKey(text) {
+  try {
+    return typeof text === 'string' && decodeBase58(text).length === 32;
+  } catch {
+    return false;
+  }
+}
+
 function validate(job) {
   if (!job || typeof job !== 'object') throw new TypeError('job must be an object');
   const { programId, idls = [], enabledEvents = null, target = { schema: 'public' } } = job;
-  let key;
-  try {
-    key = typeof programId === 'string' ? decodeBase58(programId) : null;
-  } catch {
-    key = null;
-  }
-  if (!key || key.length !== 32) throw new TypeError(`programId must be a base58 public key, got ${JSON.stringify(programId)}`);
+  if (!isPublicKey(programId)) throw new TypeError(`programId must be a base58 public key, got ${JSON.stringify(programId)}`);
   const startSlot = integerOption('startSlot', job.startSlot);
   const endSlot = integerOption('endSlot', job.endSlot);
   if (startSlot === undefined || endSlot === undefined) throw new TypeError('startSlot and endSlot are required (inclusive)');
   if (startSlot > endSlot) throw new RangeError(`startSlot ${startSlot} is after endSlot ${endSlot}`);
   if (!Array.isArray(idls)) throw new TypeError('idls must be an array of { programId, idl, fromSlot?, toSlot? }');
+  idls.forEach((entry, i) => {
+    if (!entry || typeof entry !== 'object' || !isPublicKey(entry.programId)) throw new TypeError(`idls[${i}].programId must be a base58 public key`);
+    if (!(typeof entry.idl === 'string' || (entry.idl && typeof entry.idl === 'object'))) throw new TypeError(`idls[${i}].idl must be an IDL object or its JSON text`);
+  });
   if (enabledEvents !== null && !(Array.isArray(enabledEvents) && enabledEvents.every((e) => typeof e === 'string'))) {
     throw new TypeError('enabledEvents must be null (every event) or an array of event names');
   }

@@ -16,6 +16,7 @@ const { runnerMetrics } = require('./metrics');
 const ranges = require('./ranges');
 
 const ACTIVE = "('pending', 'running')";
+const PERMANENT = new Set(['ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE']);
 
 class LeaseLost extends Error {
   constructor(chunkId) {
@@ -397,11 +398,13 @@ class BackfillWorker extends EventEmitter {
       );
       if (rows.length === 0) return { outcome: 'leaseLost', failed: 0 };
       const { attempts } = rows[0];
+      // Options startBackfill rejects (a bad IDL, say) fail the same way every time.
+      const permanent = PERMANENT.has(error?.code);
       const { rowCount } = await client.query(
         `UPDATE ${s}.jobs j SET status = 'failed', error = $3, completed_at = now(), updated_at = now()
-         WHERE j.status IN ${ACTIVE} AND $2 > j.max_retries
+         WHERE j.status IN ${ACTIVE} AND ($4 OR $2 > j.max_retries)
            AND j.id IN (SELECT job_id FROM ${s}.subscriptions WHERE chunk_id = $1 AND NOT done)`,
-        [chunk.id, attempts, `chunk ${chunk.startSlot}-${chunk.endSlot} failed after ${attempts} attempts: ${message}`],
+        [chunk.id, attempts, `chunk ${chunk.startSlot}-${chunk.endSlot} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`, permanent],
       );
       const left = await this.subscribers(client, chunk.id);
       if (left.length === 0) await client.query(`UPDATE ${s}.chunks SET status = 'failed' WHERE id = $1`, [chunk.id]);
