@@ -1,6 +1,7 @@
 //! `@uho/backfill`: the napi surface. JS options in, JS batches out; everything else lives in
 //! modules that know nothing of JavaScript.
 
+mod allocator;
 pub mod archive;
 pub mod batch;
 pub mod decode;
@@ -34,6 +35,7 @@ use record::{Batch, Progress, Summary};
 
 #[napi_derive::module_init]
 fn init() {
+    allocator::return_memory_promptly();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("uho-backfill")
