@@ -253,3 +253,32 @@ test('run --pg enqueues in the runner, works the job in-process, and a rerun res
     await pool.end();
   }
 });
+
+test('run --metrics-port serves the metrics while it runs', async () => {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  const dir = path.join(scratch, 'metrics');
+  let scraped = null;
+  const result = await cli(runArgs(dir, ['--metrics-port', String(port)]), {
+    onSpawn: (child) => {
+      const poll = setInterval(async () => {
+        try {
+          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          if (/uho_backfill_events_written_total\{program_id="\w+"\} [1-9]/.test(text)) {
+            scraped = text;
+            clearInterval(poll);
+          }
+        } catch {
+          // not listening yet, or already gone
+        }
+      }, 10);
+      child.on('exit', () => clearInterval(poll));
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(scraped, 'no scrape saw events written');
+  assert.match(scraped, /^uho_backfill_jobs_total\{status="running"\} 1$/m);
+  assert.match(scraped, /^uho_backfill_throughput_tps\{job_id="cli"\} \d/m);
+});

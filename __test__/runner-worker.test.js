@@ -230,3 +230,31 @@ test('a job whose options startBackfill rejects fails at once instead of retryin
   await assert.rejects(enqueue(pool, job({ idls: [{ programId: 'nope', idl: {} }] }), { schema }), /idls\[0\]\.programId/);
   await assert.rejects(enqueue(pool, job({ idls: [{ programId: archive.programId }] }), { schema }), /idls\[0\]\.idl/);
 });
+
+test('a job that subscribes while its chunk is streaming gets the whole chunk, from a second run', async () => {
+  const schema = await freshSchema(pool, 'late');
+  const slow = plainWriter(schema);
+  const w = worker(schema, {
+    batchSize: 20,
+    writers: { plain: async (c, e, j) => { await new Promise((r) => setTimeout(r, 20)); return slow(c, e, j); } },
+  });
+  const runs = [];
+  w.on('chunkStarted', ({ jobIds }) => runs.push(jobIds));
+  const outcomes = [];
+  w.on('chunkFinished', ({ outcome }) => outcomes.push(outcome));
+  const early = await enqueue(pool, job({ chunkSlots: ONE_CHUNK, target: { writer: 'plain' } }), { schema });
+  let joined;
+  const late = new Promise((resolve) => { joined = resolve; });
+  w.once('batch', async () => joined(await enqueue(pool, job({ chunkSlots: ONE_CHUNK, enabledEvents: ['Swapped'], target: { writer: 'plain' } }), { schema })));
+  await w.start();
+  const lateId = await late;
+  const [a, b] = await Promise.all([waitForJob(pool, early, { schema }), waitForJob(pool, lateId, { schema })]);
+  await stop(w);
+  assert.equal(a.status, 'completed');
+  assert.equal(b.status, 'completed');
+  assert.deepEqual(runs, [[early], [lateId]], 'the first run served the early job only; the late one got its own');
+  assert.deepEqual(outcomes, ['reopened', 'done']);
+  const range = [archive.startSlot, archive.endSlot];
+  assert.deepEqual(await plainRows(pool, schema, early), expectedRows(archive.events, range));
+  assert.deepEqual(await plainRows(pool, schema, lateId), expectedRows(archive.events, range, ['Swapped']));
+});
