@@ -79,3 +79,24 @@ test('enqueue rejects bad jobs before touching the database, naming the field', 
     await assert.rejects(enqueue(pool, { ...base, ...change }), (error) => error instanceof type && pattern.test(error.message));
   }
 });
+
+test("cancelling a job lowers its chunks to the priority of the jobs still waiting on them", async () => {
+  const { enqueue } = require('../lib/runner/enqueue');
+  const { cancelJob } = require('../lib/runner/status');
+  const schema = `reprice_${process.pid}`;
+  await migrate(pool, { schema });
+  const programId = '6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P';
+  await enqueue(pool, { programId, startSlot: 0, endSlot: 150, chunkSlots: 100, priority: 2 }, { schema });
+  const urgent = await enqueue(pool, { programId, startSlot: 50, endSlot: 250, chunkSlots: 100, priority: 9 }, { schema });
+  const priorities = async () => (await pool.query(`SELECT start_slot::int AS s, priority FROM "${schema}".chunks ORDER BY start_slot`)).rows.map((r) => [r.s, r.priority]);
+  assert.deepEqual(await priorities(), [[0, 9], [100, 9], [200, 9]]);
+  assert.equal(await cancelJob(pool, urgent, { schema }), true);
+  assert.deepEqual(await priorities(), [[0, 2], [100, 2], [200, 9]], 'a chunk nobody else waits on keeps its priority; it is never claimed');
+  assert.equal(await cancelJob(pool, urgent, { schema }), false);
+});
+
+test('enqueue refuses IDLs that are all for other programs', async () => {
+  const { enqueue } = require('../lib/runner/enqueue');
+  const job = { programId: '6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P', startSlot: 1, endSlot: 2, idls: [{ programId: 'GKz69iyGnAoz5YQoR25c5JP5UrubWEyb5okCbdufVqXv', idl: {} }] };
+  await assert.rejects(enqueue(pool, job), /idls has no IDL for programId 6EF8/);
+});

@@ -95,7 +95,7 @@ export interface JobSpec {
   startSlot: number;
   /** Inclusive. */
   endSlot: number;
-  /** IDLs to decode the program's events with; without them no events are found. */
+  /** IDLs of `programId` to decode its events with (at least one if any); without them no events are found. */
   idls?: IdlVersion[];
   /** Event names to keep; null or absent keeps every event. */
   enabledEvents?: string[] | null;

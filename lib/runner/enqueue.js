@@ -38,6 +38,10 @@ function validate(job) {
     if (!entry || typeof entry !== 'object' || !isPublicKey(entry.programId)) throw new TypeError(`idls[${i}].programId must be a base58 public key`);
     if (!(typeof entry.idl === 'string' || (entry.idl && typeof entry.idl === 'object'))) throw new TypeError(`idls[${i}].idl must be an IDL object or its JSON text`);
   });
+  // The runner decodes the job's own program only; IDLs of other programs would find nothing.
+  if (idls.length > 0 && !idls.some((entry) => entry.programId === programId)) {
+    throw new TypeError(`idls has no IDL for programId ${programId}: the runner decodes the events of the job's own program`);
+  }
   if (enabledEvents !== null && !(Array.isArray(enabledEvents) && enabledEvents.every((e) => typeof e === 'string'))) {
     throw new TypeError('enabledEvents must be null (every event) or an array of event names');
   }
