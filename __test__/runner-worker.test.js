@@ -226,7 +226,7 @@ test('a job whose options startBackfill rejects fails at once instead of retryin
   const status = await waitForJob(pool, id, { schema });
   await stop(w);
   assert.equal(status.status, 'failed');
-  assert.match(status.error, /failed after 1 attempt: ERR_INVALID_ARG_TYPE: options\.idls\[0\]\.idl: is not valid JSON/);
+  assert.match(status.error, /^rejected: ERR_INVALID_ARG_TYPE: idls\[0\]\.idl: is not valid JSON/);
   await assert.rejects(enqueue(pool, job({ idls: [{ programId: 'nope', idl: {} }] }), { schema }), /idls\[0\]\.programId/);
   await assert.rejects(enqueue(pool, job({ idls: [{ programId: archive.programId }] }), { schema }), /idls\[0\]\.idl/);
 });
@@ -257,4 +257,23 @@ test('a job that subscribes while its chunk is streaming gets the whole chunk, f
   const range = [archive.startSlot, archive.endSlot];
   assert.deepEqual(await plainRows(pool, schema, early), expectedRows(archive.events, range));
   assert.deepEqual(await plainRows(pool, schema, lateId), expectedRows(archive.events, range, ['Swapped']));
+});
+
+test("one job's bad IDL fails that job alone; the stream goes on for the others, at their priority", async () => {
+  const schema = await freshSchema(pool, 'badidl');
+  const steady = await enqueue(pool, job({ chunkSlots: 100, priority: 1, target: { writer: 'plain' } }), { schema });
+  // The same chunks, with a valid IDL and then a malformed one (its index 1).
+  const broken = await enqueue(pool, job({
+    chunkSlots: 100, priority: 9, idls: [archive.idls[0], { programId: archive.programId, idl: 'not json' }], target: { writer: 'plain' },
+  }), { schema });
+  const w = worker(schema, { concurrency: 1 });
+  await w.start();
+  const [a, b] = await Promise.all([waitForJob(pool, steady, { schema }), waitForJob(pool, broken, { schema })]);
+  await stop(w);
+  assert.equal(b.status, 'failed');
+  assert.match(b.error, /^rejected: ERR_INVALID_ARG_TYPE: idls\[1\]\.idl: is not valid JSON/);
+  assert.equal(a.status, 'completed', a.error);
+  assert.deepEqual(await plainRows(pool, schema, steady), expectedRows(archive.events, [archive.startSlot, archive.endSlot]));
+  const { rows } = await pool.query(`SELECT DISTINCT priority, attempts FROM "${schema}".chunks`);
+  assert.deepEqual(rows, [{ priority: 1, attempts: 0 }], 'back to the waiting job\'s priority, and no attempt charged');
 });

@@ -56,6 +56,17 @@ function failuresSince(previous, current) {
   return delta;
 }
 
+/** A rejected `idls[i]` names the jobs that gave it, and their own index for it. */
+function blameIdlGivers(error, givers) {
+  const rejected = /^options\.idls\[(\d+)\]/.exec(error?.message ?? '');
+  if (rejected && PERMANENT.has(error.code)) {
+    const owners = givers[Number(rejected[1])];
+    error.jobIds = owners.map((owner) => owner.jobId);
+    error.message = error.message.replace(rejected[0], `idls[${owners[0].index}]`);
+  }
+  return error;
+}
+
 function errorText(error) {
   return error instanceof Error ? `${error.code ? `${error.code}: ` : ''}${error.message}` : String(error);
 }
@@ -252,16 +263,22 @@ class BackfillWorker extends EventEmitter {
     const first = work[0][0];
     const last = work[work.length - 1][1];
     const idls = [];
-    const seen = new Set();
+    // For each entry of `idls`, the jobs that gave it and where: a rejected IDL fails those
+    // jobs, not every job sharing the stream.
+    const givers = [];
+    const seen = new Map();
     for (const sub of subscribers) {
       // Only the chunk's program: event indexes then do not depend on who else subscribed.
-      for (const idl of sub.idls) {
+      sub.idls.forEach((idl, index) => {
+        if (idl.programId !== chunk.programId) return;
         const key = JSON.stringify(idl);
-        if (idl.programId === chunk.programId && !seen.has(key)) {
-          seen.add(key);
+        if (!seen.has(key)) {
+          seen.set(key, idls.length);
           idls.push(idl);
+          givers.push([]);
         }
-      }
+        givers[seen.get(key)].push({ jobId: sub.id, index });
+      });
     }
     const previousFailures = new Map();
     const started = Date.now();
@@ -277,7 +294,7 @@ class BackfillWorker extends EventEmitter {
       transactionDetails: 'none',
       decodeInstructions: false,
     };
-    run.job = startBackfill(options, async (batch) => {
+    const onBatch = async (batch) => {
       try {
         const failures = failuresSince(previousFailures, batch.progress.decodeFailures);
         await this.commitBatch(run, batch.checkpoint.completedRanges, batch.events, failures);
@@ -292,7 +309,12 @@ class BackfillWorker extends EventEmitter {
         }
         throw error;
       }
-    });
+    };
+    try {
+      run.job = startBackfill(options, onBatch);
+    } catch (error) {
+      throw blameIdlGivers(error, givers);
+    }
     if (this.stopping) run.job.cancel();
     const summary = await run.job.done;
     if (lost) throw lost;
@@ -389,23 +411,38 @@ class BackfillWorker extends EventEmitter {
   async fail(chunk, error) {
     const { s } = this;
     const message = errorText(error);
+    // Options startBackfill rejects fail the same way every time. When they are one job's
+    // IDL, that job fails alone and the chunk is not charged an attempt.
+    const permanent = PERMANENT.has(error?.code);
+    const blamed = permanent && Array.isArray(error.jobIds) ? error.jobIds : null;
     const { outcome, failed } = await transaction(this.pool, async (client) => {
       const { rows } = await client.query(
-        `UPDATE ${s}.chunks SET attempts = attempts + 1, last_error = $3, lease_owner = NULL, lease_expires_at = NULL,
-           status = 'pending', next_attempt_at = now() + LEAST($4 * power(2, attempts), $5) * interval '1 millisecond'
+        `UPDATE ${s}.chunks SET attempts = attempts + $6, last_error = $3, lease_owner = NULL, lease_expires_at = NULL,
+           status = 'pending', next_attempt_at = now() + $6 * LEAST($4 * power(2, attempts), $5) * interval '1 millisecond'
          WHERE id = $1 AND lease_owner = $2 RETURNING attempts`,
-        [chunk.id, this.workerId, message, this.retryBaseMs, this.retryMaxMs],
+        [chunk.id, this.workerId, message, this.retryBaseMs, this.retryMaxMs, blamed ? 0 : 1],
       );
       if (rows.length === 0) return { outcome: 'leaseLost', failed: 0 };
       const { attempts } = rows[0];
-      // Options startBackfill rejects (a bad IDL, say) fail the same way every time.
-      const permanent = PERMANENT.has(error?.code);
-      const { rowCount } = await client.query(
+      const { rows: failedJobs } = await client.query(
         `UPDATE ${s}.jobs j SET status = 'failed', error = $3, completed_at = now(), updated_at = now()
-         WHERE j.status IN ${ACTIVE} AND ($4 OR $2 > j.max_retries)
-           AND j.id IN (SELECT job_id FROM ${s}.subscriptions WHERE chunk_id = $1 AND NOT done)`,
-        [chunk.id, attempts, `chunk ${chunk.startSlot}-${chunk.endSlot} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`, permanent],
+         WHERE j.status IN ${ACTIVE}
+           AND (CASE WHEN $5::bigint[] IS NULL THEN $4 OR $2 > j.max_retries ELSE j.id = ANY($5) END)
+           AND j.id IN (SELECT job_id FROM ${s}.subscriptions WHERE chunk_id = $1 AND NOT done)
+         RETURNING j.id`,
+        [chunk.id, attempts, blamed ? `rejected: ${message}` : `chunk ${chunk.startSlot}-${chunk.endSlot} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`, permanent, blamed],
       );
+      const rowCount = failedJobs.length;
+      if (rowCount > 0) {
+        // Their other chunks fall back to the priority of the jobs still waiting on them.
+        await client.query(
+          `UPDATE ${s}.chunks c SET priority = COALESCE((
+             SELECT max(j.priority) FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
+             WHERE sub.chunk_id = c.id AND j.status IN ${ACTIVE}), c.priority)
+           WHERE c.id IN (SELECT chunk_id FROM ${s}.subscriptions WHERE job_id = ANY($1))`,
+          [failedJobs.map((j) => j.id)],
+        );
+      }
       const left = await this.subscribers(client, chunk.id);
       if (left.length === 0) await client.query(`UPDATE ${s}.chunks SET status = 'failed' WHERE id = $1`, [chunk.id]);
       return { outcome: left.length === 0 ? 'failed' : 'retry', failed: rowCount };
