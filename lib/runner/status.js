@@ -4,6 +4,8 @@
 
 const { quoteIdent } = require('./schema');
 const { runnerMetrics } = require('./metrics');
+const { repriceChunksOf } = require('./priority');
+const { transaction } = require('./transaction');
 const ranges = require('./ranges');
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -62,25 +64,17 @@ async function getStatus(pool, jobId, { schema = 'uho_backfill' } = {}) {
  */
 async function cancelJob(pool, jobId, { schema = 'uho_backfill', registry } = {}) {
   const s = quoteIdent(schema);
-  // The job's chunks fall back to the highest priority among the jobs still waiting on them.
-  // (The CTEs share one snapshot, in which the job is not cancelled yet: hence `j.id <> $1`.)
-  const { rows } = await pool.query(
-    `WITH cancelled AS (
-       UPDATE ${s}.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
-       WHERE id = $1 AND status IN ('pending', 'running') RETURNING id
-     ), repriced AS (
-       UPDATE ${s}.chunks c SET priority = COALESCE((
-         SELECT max(j.priority) FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
-         WHERE sub.chunk_id = c.id AND j.id <> $1 AND j.status IN ('pending', 'running')), c.priority)
-       WHERE c.id IN (SELECT chunk_id FROM ${s}.subscriptions WHERE job_id IN (SELECT id FROM cancelled))
-       RETURNING c.id
-     )
-     SELECT (SELECT count(*) FROM cancelled)::int AS cancelled`,
-    [jobId],
-  );
-  const rowCount = rows[0].cancelled;
-  if (rowCount > 0) runnerMetrics(registry).jobs.inc({ status: 'cancelled' });
-  return rowCount > 0;
+  const cancelled = await transaction(pool, async (client) => {
+    const { rowCount } = await client.query(
+      `UPDATE ${s}.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
+       WHERE id = $1 AND status IN ('pending', 'running')`,
+      [jobId],
+    );
+    if (rowCount > 0) await repriceChunksOf(client, s, [jobId]);
+    return rowCount;
+  });
+  if (cancelled > 0) runnerMetrics(registry).jobs.inc({ status: 'cancelled' });
+  return cancelled > 0;
 }
 
 /** Resolves to the job's status once it is completed, failed or cancelled. */

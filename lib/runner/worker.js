@@ -11,6 +11,7 @@ const crypto = require('node:crypto');
 const { startBackfill } = require('../../index.js');
 const { quoteIdent, migrate } = require('./schema');
 const { transaction } = require('./transaction');
+const { repriceChunksOf } = require('./priority');
 const { ensureEventsTable, writeEvents } = require('./sink');
 const { runnerMetrics } = require('./metrics');
 const ranges = require('./ranges');
@@ -433,16 +434,7 @@ class BackfillWorker extends EventEmitter {
         [chunk.id, attempts, blamed ? `rejected: ${message}` : `chunk ${chunk.startSlot}-${chunk.endSlot} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`, permanent, blamed],
       );
       const rowCount = failedJobs.length;
-      if (rowCount > 0) {
-        // Their other chunks fall back to the priority of the jobs still waiting on them.
-        await client.query(
-          `UPDATE ${s}.chunks c SET priority = COALESCE((
-             SELECT max(j.priority) FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
-             WHERE sub.chunk_id = c.id AND j.status IN ${ACTIVE}), c.priority)
-           WHERE c.id IN (SELECT chunk_id FROM ${s}.subscriptions WHERE job_id = ANY($1))`,
-          [failedJobs.map((j) => j.id)],
-        );
-      }
+      if (rowCount > 0) await repriceChunksOf(client, s, failedJobs.map((j) => j.id));
       const left = await this.subscribers(client, chunk.id);
       if (left.length === 0) await client.query(`UPDATE ${s}.chunks SET status = 'failed' WHERE id = $1`, [chunk.id]);
       return { outcome: left.length === 0 ? 'failed' : 'retry', failed: rowCount };
