@@ -5,7 +5,6 @@
 const { quoteIdent } = require('./schema');
 const { runnerMetrics } = require('./metrics');
 const { repriceChunksOf } = require('./priority');
-const { transaction } = require('./transaction');
 const ranges = require('./ranges');
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -64,17 +63,15 @@ async function getStatus(pool, jobId, { schema = 'uho_backfill' } = {}) {
  */
 async function cancelJob(pool, jobId, { schema = 'uho_backfill', registry } = {}) {
   const s = quoteIdent(schema);
-  const cancelled = await transaction(pool, async (client) => {
-    const { rowCount } = await client.query(
-      `UPDATE ${s}.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
-       WHERE id = $1 AND status IN ('pending', 'running')`,
-      [jobId],
-    );
-    if (rowCount > 0) await repriceChunksOf(client, s, [jobId]);
-    return rowCount;
-  });
-  if (cancelled > 0) runnerMetrics(registry).jobs.inc({ status: 'cancelled' });
-  return cancelled > 0;
+  const { rowCount } = await pool.query(
+    `UPDATE ${s}.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
+     WHERE id = $1 AND status IN ('pending', 'running')`,
+    [jobId],
+  );
+  if (rowCount === 0) return false;
+  await repriceChunksOf(pool, s, [jobId]);
+  runnerMetrics(registry).jobs.inc({ status: 'cancelled' });
+  return true;
 }
 
 /** Resolves to the job's status once it is completed, failed or cancelled. */

@@ -423,7 +423,7 @@ class BackfillWorker extends EventEmitter {
          WHERE id = $1 AND lease_owner = $2 RETURNING attempts`,
         [chunk.id, this.workerId, message, this.retryBaseMs, this.retryMaxMs, blamed ? 0 : 1],
       );
-      if (rows.length === 0) return { outcome: 'leaseLost', failed: 0 };
+      if (rows.length === 0) return { outcome: 'leaseLost', failed: [] };
       const { attempts } = rows[0];
       const { rows: failedJobs } = await client.query(
         `UPDATE ${s}.jobs j SET status = 'failed', error = $3, completed_at = now(), updated_at = now()
@@ -433,13 +433,14 @@ class BackfillWorker extends EventEmitter {
          RETURNING j.id`,
         [chunk.id, attempts, blamed ? `rejected: ${message}` : `chunk ${chunk.startSlot}-${chunk.endSlot} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`, permanent, blamed],
       );
-      const rowCount = failedJobs.length;
-      if (rowCount > 0) await repriceChunksOf(client, s, failedJobs.map((j) => j.id));
       const left = await this.subscribers(client, chunk.id);
       if (left.length === 0) await client.query(`UPDATE ${s}.chunks SET status = 'failed' WHERE id = $1`, [chunk.id]);
-      return { outcome: left.length === 0 ? 'failed' : 'retry', failed: rowCount };
+      return { outcome: left.length === 0 ? 'failed' : 'retry', failed: failedJobs.map((j) => j.id) };
     });
-    if (failed) this.metrics.jobs.inc({ status: 'failed' }, failed);
+    if (failed.length) {
+      await repriceChunksOf(this.pool, s, failed);
+      this.metrics.jobs.inc({ status: 'failed' }, failed.length);
+    }
     return outcome;
   }
 
