@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::decode::{FailureTally, Registry};
 use crate::options::Delivery;
 use crate::ranges::{RangeSet, SlotRange};
-use crate::record::{Batch, Checkpoint, MatchedTransaction, Progress, RawTransaction, Transaction, failure_counts};
+use crate::record::{Batch, Checkpoint, Progress, RawTransaction, Transaction, failure_counts, push_decoded};
 use crate::slots::AssembledSlot;
 
 /// A batch whose contents and checkpoint are fixed, not yet converted for JS.
@@ -34,21 +34,18 @@ impl SealedBatch {
         };
         let mut tally = FailureTally::default();
         for raw in self.transactions {
+            let signature = raw.signature();
+            tally.logs_truncated += raw.logs_truncated() as u64;
             // A failed transaction's events were rolled back: decoded only when asked for.
-            let decoded = (!registry.is_empty() && (raw.meta.status.is_ok() || include_failed))
-                .then(|| registry.decode(raw.slot, &raw.tx, &raw.meta));
-            let transaction = Transaction::from_raw(raw);
-            tally.logs_truncated += transaction.log_truncated as u64;
-            if let Some(decoded) = &decoded {
-                tally.record(&transaction.signature, decoded);
+            if !registry.is_empty() && (raw.meta.status.is_ok() || include_failed) {
+                let decoded = registry.decode(raw.slot, &raw.tx, &raw.meta, delivery.instructions);
+                tally.record(&signature, &decoded);
+                let at = (signature.as_str(), raw.slot as i64, raw.block_time);
+                push_decoded(decoded, at, &mut batch.events, &mut batch.instructions);
             }
-            let matched = MatchedTransaction::new(transaction, decoded);
+            // Converting a transaction (base58 of every key) is the costly part: only if wanted.
             if delivery.transactions {
-                batch.transactions.push(matched.transaction);
-            }
-            batch.events.extend(matched.events);
-            if delivery.instructions {
-                batch.instructions.extend(matched.instructions);
+                batch.transactions.push(Transaction::from_raw(raw, signature));
             }
         }
         let mut total = failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -106,17 +103,17 @@ impl BatchBuilder {
 
     /// Adds a read slot whose completion covers `covers` (the slot and the empty slots after
     /// it); returns the batches that filled up on the way.
-    pub fn add_slot(&mut self, slot: AssembledSlot, covers: SlotRange, queued_batches: u32) -> Vec<SealedBatch> {
+    pub fn add_slot(&mut self, slot: AssembledSlot, covers: SlotRange) -> Vec<SealedBatch> {
         let mut sealed = Vec::new();
         if !self.pending.is_empty() && self.pending.len() + slot.transactions.len() > self.batch_size {
-            sealed.push(self.seal(queued_batches));
+            sealed.push(self.seal());
         }
         self.transactions_scanned += slot.scanned;
         self.transactions_matched += slot.transactions.len() as u64;
         self.pending.extend(slot.transactions);
         self.mark_complete(covers);
         if self.pending.len() >= self.batch_size {
-            sealed.push(self.seal(queued_batches + sealed.len() as u32));
+            sealed.push(self.seal());
         }
         sealed
     }
@@ -129,13 +126,13 @@ impl BatchBuilder {
         self.sealed
     }
 
-    pub fn seal(&mut self, queued_batches: u32) -> SealedBatch {
+    pub fn seal(&mut self) -> SealedBatch {
         self.dirty = false;
         self.sealed += 1;
         SealedBatch {
             transactions: std::mem::take(&mut self.pending),
             checkpoint: self.checkpoint(),
-            progress: self.progress(queued_batches),
+            progress: self.progress(),
         }
     }
 
@@ -143,7 +140,9 @@ impl BatchBuilder {
         checkpoint_of(&self.completed, self.job_range)
     }
 
-    pub fn progress(&self, queued_batches: u32) -> Progress {
+    /// What the builder knows; the job's counters (batches, queue, tally) are filled in by
+    /// `JobControl` when a snapshot or a batch goes to JS.
+    pub fn progress(&self) -> Progress {
         let done_total = self.completed.count_within(self.job_range.0, self.job_range.1);
         let slots_processed = done_total - self.completed_before;
         let elapsed = self.started.elapsed().as_secs_f64();
@@ -155,7 +154,7 @@ impl BatchBuilder {
             transactions_scanned: self.transactions_scanned as i64,
             transactions_matched: self.transactions_matched as i64,
             batches: 0,
-            queued_batches,
+            queued_batches: 0,
             slots_per_second,
             eta_ms: (slots_per_second > 0.0).then(|| (remaining as f64 / slots_per_second * 1000.0) as i64),
             // Filled in from the job's tally once the batch's transactions are decoded.
@@ -187,9 +186,9 @@ mod tests {
     #[test]
     fn slots_are_never_split_and_checkpoints_follow_the_batches() {
         let mut builder = BatchBuilder::new(3, (100, 199), &RangeSet::from_ranges([(150, 199)]));
-        assert!(builder.add_slot(slot(100, 1), (100, 101), 0).is_empty());
+        assert!(builder.add_slot(slot(100, 1), (100, 101)).is_empty());
         // Slot 102's three transactions do not fit beside slot 100's: 100 goes out alone.
-        let sealed = builder.add_slot(slot(102, 3), (102, 102), 0);
+        let sealed = builder.add_slot(slot(102, 3), (102, 102));
         assert_eq!(sealed.len(), 2);
         assert_eq!(sealed[0].transactions.len(), 1);
         assert_eq!(sealed[0].checkpoint.completed_ranges, vec![vec![100, 101], vec![150, 199]]);
@@ -201,12 +200,12 @@ mod tests {
         assert_eq!(sealed[1].progress.transactions_matched, 4);
         assert_eq!(sealed[1].progress.transactions_scanned, 6);
         // One slot larger than a batch travels whole.
-        let sealed = builder.add_slot(slot(103, 5), (103, 103), 0);
+        let sealed = builder.add_slot(slot(103, 5), (103, 103));
         assert_eq!(sealed.len(), 1);
         assert_eq!(sealed[0].transactions.len(), 5);
         assert!(!builder.has_news());
         builder.mark_complete((104, 149));
-        let last = builder.seal(0);
+        let last = builder.seal();
         assert!(last.transactions.is_empty());
         assert_eq!(last.checkpoint.frontier_slot, Some(199));
         assert_eq!(last.progress.slots_processed, 50);
@@ -215,7 +214,7 @@ mod tests {
     #[test]
     fn no_frontier_until_the_start_slot_is_complete() {
         let mut builder = BatchBuilder::new(10, (0, 9), &RangeSet::new());
-        builder.add_slot(slot(5, 0), (5, 9), 0);
+        builder.add_slot(slot(5, 0), (5, 9));
         assert_eq!(builder.checkpoint().frontier_slot, None);
     }
 }

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -53,6 +53,8 @@ pub struct JobControl {
     cancelled: std::sync::atomic::AtomicBool,
     progress: Mutex<Progress>,
     queued_batches: AtomicU32,
+    /// Batches `onBatch` has settled.
+    batches: AtomicU64,
     /// Decode failures of every batch converted so far.
     failures: Mutex<FailureTally>,
 }
@@ -64,6 +66,7 @@ impl Default for JobControl {
             cancelled: Default::default(),
             progress: Mutex::default(),
             queued_batches: AtomicU32::new(0),
+            batches: AtomicU64::new(0),
             failures: Mutex::default(),
         }
     }
@@ -82,6 +85,7 @@ impl JobControl {
     pub fn progress(&self) -> Progress {
         let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
         progress.queued_batches = self.queued_batches.load(Ordering::SeqCst);
+        progress.batches = self.batches.load(Ordering::SeqCst) as i64;
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         progress.decode_failures = failure_counts(&failures);
         progress.logs_truncated = failures.logs_truncated as i64;
@@ -143,7 +147,7 @@ pub async fn run_job<S: BatchSink>(
         settled = settle_leading_empty_slots => settled.map_err(JobError::Archive)?,
         _ = control.stopped() => {}
     }
-    control.set_progress(|p| *p = builder.progress(0));
+    control.set_progress(|p| *p = builder.progress());
 
     let channel_slots = (config.threads as usize * 2).max(4);
     let (slot_tx, mut slot_rx) = mpsc::channel::<SlotEvent>(channel_slots);
@@ -170,7 +174,6 @@ pub async fn run_job<S: BatchSink>(
         let stopped = control.stopped();
         tokio::pin!(stopped);
         loop {
-            let queued = || control.queued_batches.load(Ordering::SeqCst);
             let mut sealed = Vec::new();
             tokio::select! {
                 biased;
@@ -184,7 +187,7 @@ pub async fn run_job<S: BatchSink>(
                         let covers = completion_of(&presence, &firehose_range_of(&pending, slot.slot), slot.slot)
                             .await
                             .map_err(JobError::Archive)?;
-                        sealed = builder.add_slot(slot, covers, queued());
+                        sealed = builder.add_slot(slot, covers);
                         releaser.release_finished(builder.completed(), covers, evict_jetstreamer_epoch);
                     }
                     Some(SlotEvent::RangeFinished(range)) => {
@@ -193,7 +196,7 @@ pub async fn run_job<S: BatchSink>(
                     }
                     None => {
                         if builder.has_news() || builder.sealed_count() == 0 {
-                            sealed.push(builder.seal(queued()));
+                            sealed.push(builder.seal());
                         }
                         send_batches(&control, &ready_tx, convert(sealed)).await;
                         return Ok(());
@@ -201,17 +204,13 @@ pub async fn run_job<S: BatchSink>(
                 },
                 _ = tokio::time::sleep_until(next_flush) => {
                     if builder.has_news() {
-                        sealed.push(builder.seal(queued()));
+                        sealed.push(builder.seal());
                     }
                     next_flush = tokio::time::Instant::now() + config.flush_interval;
                 }
             }
-            let progress = builder.progress(queued());
-            control.set_progress(|p| {
-                let batches = p.batches;
-                *p = progress;
-                p.batches = batches;
-            });
+            let progress = builder.progress();
+            control.set_progress(|p| *p = progress);
             if !sealed.is_empty() {
                 next_flush = tokio::time::Instant::now() + config.flush_interval;
                 if !send_batches(&control, &ready_tx, convert(sealed)).await {
@@ -290,7 +289,7 @@ async fn deliver_batches<S: BatchSink>(
             return Ok(accepted);
         }
         let mut batch = batch;
-        batch.progress.batches = control.progress().batches;
+        batch.progress.batches = control.batches.load(Ordering::SeqCst) as i64;
         batch.progress.queued_batches = control.queued_batches.load(Ordering::SeqCst);
         let checkpoint = batch.checkpoint.clone();
         // A batch in flight is awaited even when the job is cancelled meanwhile: once `done`
@@ -300,7 +299,7 @@ async fn deliver_batches<S: BatchSink>(
             return Err(JobError::Consumer(err));
         }
         accepted = checkpoint;
-        control.set_progress(|p| p.batches += 1);
+        control.batches.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -332,6 +331,12 @@ async fn verify_coverage<E>(
         }
     }
     Ok(())
+}
+
+/// A failure reading `slot` from its epoch's CAR file.
+fn car_error(archive_url: &str, slot: u64, attempts: u32, message: String) -> ArchiveError {
+    let epoch = slot / SLOTS_PER_EPOCH;
+    ArchiveError { url: format!("{archive_url}{epoch}/epoch-{epoch}.car"), epoch, slot: Some(slot), attempts, message }
 }
 
 fn interrupted() -> HandlerError {
@@ -403,14 +408,7 @@ async fn drive_firehose(
                 *count
             };
             if count >= config.max_attempts && !*control.stop.borrow() && !gave_up.swap(true, Ordering::SeqCst) {
-                let epoch = context.slot / SLOTS_PER_EPOCH;
-                let _ = fatal_tx.send(ArchiveError {
-                    url: format!("{}{epoch}/epoch-{epoch}.car", config.archive_url),
-                    epoch,
-                    slot: Some(context.slot),
-                    attempts: count,
-                    message: context.error_message,
-                });
+                let _ = fatal_tx.send(car_error(&config.archive_url, context.slot, count, context.error_message));
                 let _ = shutdown_tx.send(());
             }
             futures_util::future::ready(Ok(())).boxed()
@@ -443,14 +441,7 @@ async fn drive_firehose(
             }
         };
         if let Err((err, slot)) = result {
-            let epoch = slot / SLOTS_PER_EPOCH;
-            let _ = fatal_tx.send(ArchiveError {
-                url: format!("{}{epoch}/epoch-{epoch}.car", config.archive_url),
-                epoch,
-                slot: Some(slot),
-                attempts: 1,
-                message: err.to_string(),
-            });
+            let _ = fatal_tx.send(car_error(&config.archive_url, slot, 1, err.to_string()));
             return;
         }
         if *control.stop.borrow() || gave_up.load(Ordering::SeqCst) || slot_tx.send(SlotEvent::RangeFinished(range)).await.is_err() {

@@ -118,14 +118,14 @@ pub struct RawTransaction {
 }
 
 impl Transaction {
-    /// The JS view of one matched transaction.
-    pub fn from_raw(raw: RawTransaction) -> Self {
+    /// The JS view of one matched transaction; `signature` is its first, already encoded.
+    pub fn from_raw(raw: RawTransaction, signature: String) -> Self {
         let RawTransaction { slot, index, block_time, tx, mut meta } = raw;
         let keys = AccountKeys::new(&tx, &meta);
         let account_keys = keys.iter().map(|key| key.to_string()).collect();
         let logs = meta.log_messages.take();
         Transaction {
-            signature: tx.signatures.first().map(|s| s.to_string()).unwrap_or_default(),
+            signature,
             slot: slot as i64,
             block_time,
             index: index as u32,
@@ -137,7 +137,7 @@ impl Transaction {
             err: meta.status.as_ref().err().map(|err| {
                 serde_json::to_value(err).unwrap_or_else(|_| serde_json::Value::String(err.to_string()))
             }),
-            log_truncated: logs.as_ref().is_some_and(|logs| logs.iter().any(|line| line == "Log truncated")),
+            log_truncated: logs.as_deref().is_some_and(logs_truncated),
             logs,
             fee: safe_integer(meta.fee),
             compute_units_consumed: meta.compute_units_consumed.map(|units| units.min(u32::MAX as u64) as u32),
@@ -187,7 +187,7 @@ pub struct DecodedEvent {
     pub inner_ix_index: Option<u32>,
     pub event_index: u32,
     #[napi(ts_type = "'log' | 'cpi'")]
-    pub source: String,
+    pub source: EventSource,
     /// Integers as numbers when exact, else decimal strings; pubkeys base58; bytes `\\x`+hex.
     #[napi(ts_type = "Record<string, unknown>")]
     pub data: serde_json::Value,
@@ -212,64 +212,53 @@ pub struct DecodedInstruction {
     pub accounts: std::collections::BTreeMap<String, String>,
 }
 
-/// A matched transaction with what the IDLs made of it.
-#[derive(Clone, Debug)]
-pub struct MatchedTransaction {
-    pub transaction: Transaction,
-    pub events: Vec<DecodedEvent>,
-    pub instructions: Vec<DecodedInstruction>,
-}
-
-impl MatchedTransaction {
-    pub fn new(transaction: Transaction, decoded: Option<decode::DecodedTransaction>) -> Self {
-        let Some(decoded) = decoded else {
-            return Self { transaction, events: Vec::new(), instructions: Vec::new() };
-        };
-        let at = |ix_index: usize, inner: Option<usize>| (ix_index as u32, inner.map(|i| i as u32));
-        let events = decoded
-            .events
-            .into_iter()
-            .enumerate()
-            .map(|(event_index, event)| {
-                let (ix_index, inner_ix_index) = at(event.ix_index, event.inner_ix_index);
-                DecodedEvent {
-                    event_name: event.name,
-                    program_id: event.program_id,
-                    slot: transaction.slot,
-                    block_time: transaction.block_time,
-                    tx_signature: transaction.signature.clone(),
-                    ix_index,
-                    inner_ix_index,
-                    event_index: event_index as u32,
-                    source: match event.source {
-                        EventSource::Log => "log".into(),
-                        EventSource::Cpi => "cpi".into(),
-                    },
-                    data: event.data,
-                }
-            })
-            .collect();
-        let instructions = decoded
-            .instructions
-            .into_iter()
-            .map(|ix| {
-                let (ix_index, inner_ix_index) = at(ix.ix_index, ix.inner_ix_index);
-                DecodedInstruction {
-                    name: ix.name,
-                    program_id: ix.program_id,
-                    slot: transaction.slot,
-                    block_time: transaction.block_time,
-                    tx_signature: transaction.signature.clone(),
-                    ix_index,
-                    inner_ix_index,
-                    args: ix.args,
-                    accounts: ix.accounts,
-                }
-            })
-            .collect();
-        Self { transaction, events, instructions }
+impl RawTransaction {
+    /// The first signature, base58: the transaction's id in every record made of it.
+    pub fn signature(&self) -> String {
+        self.tx.signatures.first().map(|s| s.to_string()).unwrap_or_default()
     }
 
+    pub fn logs_truncated(&self) -> bool {
+        self.meta.log_messages.as_deref().is_some_and(logs_truncated)
+    }
+}
+
+/// The runtime writes this line when it stops recording a transaction's logs.
+fn logs_truncated(logs: &[String]) -> bool {
+    logs.iter().any(|line| line == "Log truncated")
+}
+
+/// Appends what the IDLs made of one transaction to `events` and `instructions`, in the JS
+/// shapes; the position in the decoder's event list is the event's `eventIndex`.
+pub fn push_decoded(
+    decoded: decode::DecodedTransaction,
+    (signature, slot, block_time): (&str, i64, Option<i64>),
+    events: &mut Vec<DecodedEvent>,
+    instructions: &mut Vec<DecodedInstruction>,
+) {
+    events.extend(decoded.events.into_iter().enumerate().map(|(event_index, event)| DecodedEvent {
+        event_name: event.name,
+        program_id: event.program_id,
+        slot,
+        block_time,
+        tx_signature: signature.to_string(),
+        ix_index: event.ix_index as u32,
+        inner_ix_index: event.inner_ix_index.map(|i| i as u32),
+        event_index: event_index as u32,
+        source: event.source,
+        data: event.data,
+    }));
+    instructions.extend(decoded.instructions.into_iter().map(|ix| DecodedInstruction {
+        name: ix.name,
+        program_id: ix.program_id,
+        slot,
+        block_time,
+        tx_signature: signature.to_string(),
+        ix_index: ix.ix_index as u32,
+        inner_ix_index: ix.inner_ix_index.map(|i| i as u32),
+        args: ix.args,
+        accounts: ix.accounts,
+    }));
 }
 
 #[napi(object)]

@@ -31,7 +31,6 @@ impl ThreadSlot {
 #[derive(Debug, Default)]
 pub struct AssembledSlot {
     pub slot: u64,
-    pub block_time: Option<i64>,
     pub scanned: u64,
     pub transactions: Vec<RawTransaction>,
 }
@@ -71,9 +70,9 @@ impl SlotAssembly {
             for tx in &mut transactions {
                 tx.block_time = block_time;
             }
-            AssembledSlot { slot, block_time, scanned: buffer.scanned, transactions }
+            AssembledSlot { slot, scanned: buffer.scanned, transactions }
         } else {
-            AssembledSlot { slot, block_time, ..AssembledSlot::default() }
+            AssembledSlot { slot, ..AssembledSlot::default() }
         };
         buffer.restart(None);
         assembled

@@ -262,10 +262,17 @@ fn float(value: f64) -> Value {
 pub fn bytea(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(2 + bytes.len() * 2);
     out.push_str("\\x");
-    for byte in bytes {
-        out.push_str(&format!("{byte:02x}"));
-    }
+    push_hex(&mut out, bytes);
     out
+}
+
+/// Lowercase hex of `bytes`, appended without a temporary per byte.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 15) as usize] as char);
+    }
 }
 
 #[cfg(test)]

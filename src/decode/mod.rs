@@ -23,7 +23,7 @@ use solana_transaction_status::TransactionStatusMeta;
 use crate::filter::AccountKeys;
 use crate::options::{IdlOption, OptionError};
 use borsh::{DecodeError, Reader};
-use idl::{EventDef, Idl, InstructionDef};
+use idl::{Fields, Idl};
 use logs::{OutputKind, parse_logs};
 
 /// Anchor's `EVENT_IX_TAG`: the first 8 bytes of an `emit_cpi!` self-invocation.
@@ -44,7 +44,8 @@ impl IdlVersion {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EventSource {
     Log,
     Cpi,
@@ -85,7 +86,6 @@ pub struct DecodedTransaction {
     pub events: Vec<Event>,
     pub instructions: Vec<Instruction>,
     pub failures: Vec<Failure>,
-    pub log_truncated: bool,
 }
 
 /// Per-name decode failure counts with a few sample signatures, for progress and summary.
@@ -156,12 +156,12 @@ impl Registry {
         self.programs.get(program).into_iter().flatten().filter(move |v| v.covers(slot)).map(|v| &v.idl)
     }
 
-    pub fn decode(&self, slot: u64, tx: &VersionedTransaction, meta: &TransactionStatusMeta) -> DecodedTransaction {
+    /// Events always; instructions only when `instructions` (a consumer may not want them).
+    pub fn decode(&self, slot: u64, tx: &VersionedTransaction, meta: &TransactionStatusMeta, instructions: bool) -> DecodedTransaction {
         let mut decoded = DecodedTransaction::default();
         let keys = AccountKeys::new(tx, meta);
         if let Some(lines) = &meta.log_messages {
             let parsed = parse_logs(lines);
-            decoded.log_truncated = parsed.truncated;
             for output in parsed.outputs.iter().filter(|o| self.programs.contains_key(o.program)) {
                 let Some(bytes) = payload_bytes(output.payload) else { continue };
                 // `Program log:` carries events only in pre-0.23 Anchor; any other text that
@@ -182,12 +182,12 @@ impl Registry {
                     if let Some(result) = self.decode_event(program, slot, event_bytes, true) {
                         self.push_event(&mut decoded, result, program, group.index as usize, Some(inner_index), EventSource::Cpi, cpi_position);
                     }
-                } else {
+                } else if instructions {
                     self.decode_instruction(&mut decoded, program, slot, &inner.instruction, &keys, group.index as usize, Some(inner_index));
                 }
             }
         }
-        for (ix_index, ix) in tx.message.instructions().iter().enumerate() {
+        for (ix_index, ix) in tx.message.instructions().iter().enumerate().filter(|_| instructions) {
             if let Some(program) = keys.get(ix.program_id_index).and_then(|k| self.by_key.get(k)) {
                 self.decode_instruction(&mut decoded, program, slot, ix, &keys, ix_index, None);
             }
@@ -205,7 +205,7 @@ impl Registry {
         let mut first_error: Option<(&str, DecodeError)> = None;
         for idl in self.versions_at(program, slot) {
             let Some(event) = idl.events.iter().find(|e| e.discriminator == discriminator) else { continue };
-            match decode_event_body(idl, event, &bytes[8..]) {
+            match decode_fields(idl, &event.fields, &bytes[8..]) {
                 Ok(data) => return Some(Ok((event.name.clone(), data))),
                 Err(err) => {
                     first_error.get_or_insert((&event.name, err));
@@ -261,7 +261,7 @@ impl Registry {
         let mut first_error: Option<(&str, DecodeError)> = None;
         for idl in self.versions_at(program, slot) {
             let Some(def) = idl.instructions.iter().find(|d| ix.data.starts_with(&d.discriminator)) else { continue };
-            match decode_instruction_args(idl, def, &ix.data[def.discriminator.len()..]) {
+            match decode_fields(idl, &def.args, &ix.data[def.discriminator.len()..]) {
                 Ok(args) => {
                     let accounts = def
                         .accounts
@@ -285,16 +285,10 @@ impl Registry {
     }
 }
 
-pub fn decode_event_body(idl: &Idl, event: &EventDef, body: &[u8]) -> Result<Value, DecodeError> {
+/// An event's fields or an instruction's arguments: all of `body`, nothing left over.
+fn decode_fields(idl: &Idl, fields: &Fields, body: &[u8]) -> Result<Value, DecodeError> {
     let mut reader = Reader::new(body, &idl.types);
-    let value = reader.fields(&event.fields)?;
-    reader.finish()?;
-    Ok(value)
-}
-
-fn decode_instruction_args(idl: &Idl, def: &InstructionDef, body: &[u8]) -> Result<Value, DecodeError> {
-    let mut reader = Reader::new(body, &idl.types);
-    let value = reader.fields(&def.args)?;
+    let value = reader.fields(fields)?;
     reader.finish()?;
     Ok(value)
 }
@@ -303,13 +297,15 @@ fn decode_instruction_args(idl: &Idl, def: &InstructionDef, body: &[u8]) -> Resu
 fn payload_bytes(payload: &str) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     for chunk in payload.split(' ').filter(|c| !c.is_empty()) {
-        bytes.extend(base64::engine::general_purpose::STANDARD.decode(chunk).ok()?);
+        base64::engine::general_purpose::STANDARD.decode_vec(chunk, &mut bytes).ok()?;
     }
     (bytes.len() >= 8).then_some(bytes)
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(bytes.len() * 2);
+    borsh::push_hex(&mut out, bytes);
+    out
 }
 
 #[cfg(test)]
@@ -396,7 +392,7 @@ mod tests {
         ];
         // Program 2's emit_cpi goes through index 3: the lookup-table-loaded key.
         let (tx, meta) = transaction(logs, vec![(2, vec![]), (3, cpi)], vec![key(2)]);
-        let decoded = registry.decode(150, &tx, &meta);
+        let decoded = registry.decode(150, &tx, &meta, true);
         let events: Vec<_> = decoded.events.iter().map(|e| (e.program_id.as_str(), e.source, e.data.clone(), e.inner_ix_index)).collect();
         assert_eq!(
             events,
@@ -413,7 +409,7 @@ mod tests {
         assert_eq!(decoded.instructions[0].args, json!({ "n": 7 }));
         assert_eq!(decoded.instructions[0].accounts.get("user"), Some(&key(50).to_string()));
         // Before slot 100 only the u16 version is in force: the u32 payload is a failure.
-        let earlier = registry.decode(50, &tx, &meta);
+        let earlier = registry.decode(50, &tx, &meta, true);
         assert_eq!(earlier.events.iter().filter(|e| e.program_id == p1).count(), 1);
     }
 
@@ -424,7 +420,7 @@ mod tests {
         let other = base64::engine::general_purpose::STANDARD.encode([3u8; 12]);
         let logs = vec![format!("Program {p1} invoke [1]"), format!("Program data: {other}"), format!("Program log: {other}")];
         let (tx, meta) = transaction(logs, vec![], vec![]);
-        let decoded = registry.decode(1, &tx, &meta);
+        let decoded = registry.decode(1, &tx, &meta, true);
         assert!(decoded.events.is_empty());
         assert_eq!(decoded.failures.len(), 1, "only the data line counts; log text is not an event");
         assert!(decoded.failures[0].name.starts_with("<unknown event 0x0303"));
