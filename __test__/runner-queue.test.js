@@ -73,6 +73,7 @@ test('enqueue rejects bad jobs before touching the database, naming the field', 
     [{ startSlot: 5 }, RangeError, /startSlot/],
     [{ endSlot: 1.5 }, TypeError, /endSlot/],
     [{ chunkSlots: 0 }, RangeError, /chunkSlots/],
+    [{ priority: 2 ** 31 }, RangeError, /priority must be between/],
     [{ enabledEvents: 'TradeEvent' }, TypeError, /enabledEvents/],
     [{ target: { schema: 'a', writer: 'b' } }, TypeError, /target/],
   ]) {

@@ -25,8 +25,6 @@ function encodeBase58(bytes) {
   return out;
 }
 
-module.exports = { encodeBase58 };
-
 const INDEX = new Map([...ALPHABET].map((c, i) => [c, i]));
 
 /** Bytes of a base58 string; throws on a character outside the alphabet. */
@@ -52,4 +50,13 @@ function decodeBase58(text) {
   return Buffer.from([...new Array(zeros).fill(0), ...significant]);
 }
 
-module.exports.decodeBase58 = decodeBase58;
+/** Whether `text` is base58 for exactly 32 bytes: a public key or program id. */
+function isPublicKey(text) {
+  try {
+    return typeof text === 'string' && decodeBase58(text).length === 32;
+  } catch {
+    return false;
+  }
+}
+
+module.exports = { encodeBase58, decodeBase58, isPublicKey };

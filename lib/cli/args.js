@@ -4,7 +4,7 @@
 
 const fs = require('node:fs');
 const { parseArgs } = require('node:util');
-const { decodeBase58 } = require('../base58');
+const { isPublicKey } = require('../base58');
 
 class UsageError extends Error {
   constructor(message) {
@@ -36,13 +36,7 @@ function integer(flag, text, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
 }
 
 function programId(flag, text) {
-  let bytes = null;
-  try {
-    bytes = decodeBase58(text);
-  } catch {
-    bytes = null;
-  }
-  if (!bytes || bytes.length !== 32) throw new UsageError(`${flag} must be a base58 program id, got '${text}'`);
+  if (!isPublicKey(text)) throw new UsageError(`${flag} must be a base58 program id, got '${text}'`);
   return text;
 }
 

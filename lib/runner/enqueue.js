@@ -4,25 +4,19 @@
 // over the same program and window subscribes to the existing chunk: one stream, several
 // subscribers, each with its own progress.
 
-const { decodeBase58 } = require('../base58');
+const { isPublicKey } = require('../base58');
 const { quoteIdent } = require('./schema');
 const { transaction } = require('./transaction');
 
-const MAX_SAFE_SLOT = Number.MAX_SAFE_INTEGER;
+// priority and maxRetries are Postgres `integer` columns.
+const MAX_INT32 = 2 ** 31 - 1;
 
-function integerOption(name, value, { min = 0, fallback } = {}) {
+/** An integer option in [min, max], or `fallback` when absent; errors name the option. */
+function integerOption(name, value, { min = 0, max = Number.MAX_SAFE_INTEGER, fallback } = {}) {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value)) throw new TypeError(`${name} must be an integer, got ${JSON.stringify(value)}`);
-  if (value < min || value > MAX_SAFE_SLOT) throw new RangeError(`${name} must be >= ${min}, got ${value}`);
+  if (value < min || value > max) throw new RangeError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
-}
-
-function isPublicKey(text) {
-  try {
-    return typeof text === 'string' && decodeBase58(text).length === 32;
-  } catch {
-    return false;
-  }
 }
 
 function validate(job) {
@@ -56,8 +50,8 @@ function validate(job) {
     idls,
     enabledEvents,
     target,
-    priority: integerOption('priority', job.priority, { min: -2_147_483_648, fallback: 0 }),
-    maxRetries: integerOption('maxRetries', job.maxRetries, { fallback: 3 }),
+    priority: integerOption('priority', job.priority, { min: -MAX_INT32 - 1, max: MAX_INT32, fallback: 0 }),
+    maxRetries: integerOption('maxRetries', job.maxRetries, { max: MAX_INT32, fallback: 3 }),
     chunkSlots: integerOption('chunkSlots', job.chunkSlots, { min: 1, fallback: 100_000 }),
   };
 }
@@ -99,4 +93,4 @@ async function enqueue(pool, job, { schema = 'uho_backfill' } = {}) {
   });
 }
 
-module.exports = { enqueue, validate };
+module.exports = { enqueue, integerOption };

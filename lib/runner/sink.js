@@ -70,4 +70,4 @@ async function writeEvents(client, job, events, writers) {
   return Number.isInteger(written) ? written : events.length;
 }
 
-module.exports = { ensureEventsTable, insertEvents, writeEvents };
+module.exports = { ensureEventsTable, writeEvents };

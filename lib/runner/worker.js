@@ -11,6 +11,7 @@ const crypto = require('node:crypto');
 const { startBackfill } = require('../../index.js');
 const { quoteIdent, migrate } = require('./schema');
 const { transaction } = require('./transaction');
+const { integerOption } = require('./enqueue');
 const { repriceChunksOf } = require('./priority');
 const { ensureEventsTable, writeEvents } = require('./sink');
 const { runnerMetrics } = require('./metrics');
@@ -18,18 +19,15 @@ const ranges = require('./ranges');
 
 const ACTIVE = "('pending', 'running')";
 const PERMANENT = new Set(['ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE']);
+/** Whether chunk `c` still has a job waiting on it. */
+const HAS_LIVE_SUBSCRIBER = (s) => `EXISTS (SELECT 1 FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
+  WHERE sub.chunk_id = c.id AND NOT sub.done AND j.status IN ${ACTIVE})`;
 
 class LeaseLost extends Error {
   constructor(chunkId) {
     super(`chunk ${chunkId}: lease taken over by another worker`);
     this.name = 'LeaseLost';
   }
-}
-
-function positiveInteger(name, value, fallback) {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  return value;
 }
 
 /** Per-name failure counts, merged; at most five sample signatures per name. */
@@ -89,11 +87,11 @@ class BackfillWorker extends EventEmitter {
     this.s = quoteIdent(schema);
     this.writers = writers;
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
-    this.concurrency = positiveInteger('concurrency', options.concurrency, 2);
-    this.leaseMs = positiveInteger('leaseMs', options.leaseMs, 30_000);
-    this.pollMs = positiveInteger('pollMs', options.pollMs, 500);
-    this.retryBaseMs = positiveInteger('retryBaseMs', options.retryBaseMs, 1_000);
-    this.retryMaxMs = positiveInteger('retryMaxMs', options.retryMaxMs, 300_000);
+    this.concurrency = integerOption('concurrency', options.concurrency, { min: 1, fallback: 2 });
+    this.leaseMs = integerOption('leaseMs', options.leaseMs, { min: 1, fallback: 30_000 });
+    this.pollMs = integerOption('pollMs', options.pollMs, { min: 1, fallback: 500 });
+    this.retryBaseMs = integerOption('retryBaseMs', options.retryBaseMs, { min: 1, fallback: 1_000 });
+    this.retryMaxMs = integerOption('retryMaxMs', options.retryMaxMs, { min: 1, fallback: 300_000 });
     this.backfillOptions = {
       threads: options.threads,
       archiveUrl: options.archiveUrl,
@@ -102,7 +100,7 @@ class BackfillWorker extends EventEmitter {
       retry: options.retry,
     };
     this.metrics = runnerMetrics(registry);
-    this.runs = new Map(); // chunk id -> { job, done, subscribers }
+    this.runs = new Map(); // chunk id -> { chunk, job, subscribers, finished, leaseLost }
     this.tables = new Set();
     this.stopping = false;
     this.loop = null;
@@ -170,8 +168,7 @@ class BackfillWorker extends EventEmitter {
          SELECT c.id FROM ${s}.chunks c
          WHERE ((c.status = 'pending' AND c.next_attempt_at <= now())
              OR (c.status = 'running' AND c.lease_expires_at < now()))
-           AND EXISTS (SELECT 1 FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
-                       WHERE sub.chunk_id = c.id AND NOT sub.done AND j.status IN ${ACTIVE})
+           AND ${HAS_LIVE_SUBSCRIBER(s)}
          ORDER BY c.priority DESC, c.id
          LIMIT 1
          FOR UPDATE OF c SKIP LOCKED)
@@ -192,33 +189,50 @@ class BackfillWorker extends EventEmitter {
     return chunk;
   }
 
-  /** The chunk's live subscribers, each with the slots it still needs. */
-  async subscribers(client, chunkId, { lock = false } = {}) {
+  /** The chunk's live subscribers at the start of a run: what each wants and where it goes. */
+  async subscribers(chunkId) {
     const { s } = this;
-    const { rows } = await client.query(
-      `SELECT j.id, j.program_id, j.idls, j.enabled_events, j.target, j.max_retries, j.decode_failures,
-              sub.start_slot, sub.end_slot, sub.completed_ranges
+    const { rows } = await this.pool.query(
+      `SELECT j.id, j.program_id, j.idls, j.enabled_events, j.target, sub.start_slot, sub.end_slot, sub.completed_ranges
        FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
        WHERE sub.chunk_id = $1 AND NOT sub.done AND j.status IN ${ACTIVE}
-       ORDER BY j.id ${lock ? 'FOR UPDATE OF j, sub' : ''}`,
+       ORDER BY j.id`,
       [chunkId],
     );
     return rows.map((row) => {
       const range = [Number(row.start_slot), Number(row.end_slot)];
-      const completed = row.completed_ranges;
       return {
         id: Number(row.id),
         programId: row.program_id,
         idls: row.idls,
         enabledEvents: row.enabled_events ? new Set(row.enabled_events) : null,
         target: row.target,
-        maxRetries: row.max_retries,
-        decodeFailures: row.decode_failures,
         range,
-        completed,
-        pending: ranges.subtract(range, completed),
+        // What the run must cover for this job; batches re-read its progress under lock.
+        pending: ranges.subtract(range, row.completed_ranges),
       };
     });
+  }
+
+  /**
+   * Each live subscriber's progress, locked for the batch transaction: a job cancelled
+   * meanwhile is absent once its cancellation has committed.
+   */
+  async lockedProgress(client, chunkId) {
+    const { s } = this;
+    const { rows } = await client.query(
+      `SELECT j.id, j.decode_failures, sub.completed_ranges
+       FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
+       WHERE sub.chunk_id = $1 AND NOT sub.done AND j.status IN ${ACTIVE}
+       ORDER BY j.id FOR UPDATE OF j, sub`,
+      [chunkId],
+    );
+    return rows.map((row) => ({ id: Number(row.id), decodeFailures: row.decode_failures, completed: row.completed_ranges }));
+  }
+
+  async hasLiveSubscriber(client, chunkId) {
+    const { rows } = await client.query(`SELECT ${HAS_LIVE_SUBSCRIBER(this.s)} AS live FROM ${this.s}.chunks c WHERE c.id = $1`, [chunkId]);
+    return rows[0].live;
   }
 
   launch(chunk) {
@@ -238,7 +252,7 @@ class BackfillWorker extends EventEmitter {
     let outcome;
     let failure;
     try {
-      const subscribers = await this.subscribers(this.pool, chunk.id);
+      const subscribers = await this.subscribers(chunk.id);
       run.subscribers = subscribers;
       this.emit('chunkStarted', { chunkId: chunk.id, programId: chunk.programId, startSlot: chunk.startSlot, endSlot: chunk.endSlot, jobIds: subscribers.map((s) => s.id) });
       for (const sub of subscribers) {
@@ -248,7 +262,7 @@ class BackfillWorker extends EventEmitter {
       if (!summary.cancelled) outcome = await this.finish(run, summary);
       else outcome = run.leaseLost ? 'leaseLost' : this.stopping ? 'stopped' : 'cancelled';
     } catch (error) {
-      failure = error instanceof LeaseLost || error?.cause instanceof LeaseLost ? null : error;
+      failure = error instanceof LeaseLost ? null : error;
       outcome = failure ? await this.fail(chunk, failure) : 'leaseLost';
     } finally {
       if (outcome === 'stopped' || outcome === 'cancelled') await this.release(chunk).catch((error) => this.emit('warning', error));
@@ -332,7 +346,7 @@ class BackfillWorker extends EventEmitter {
     const { s } = this;
     // A job that subscribed after the run began missed its earlier batches: it is served by
     // the next run, not credited with this one's checkpoint.
-    const present = new Set(run.subscribers.map((sub) => sub.id));
+    const present = new Map(run.subscribers.map((sub) => [sub.id, sub]));
     const failureCount = failures.reduce((sum, f) => sum + f.count, 0);
     const { total, completedJobs } = await transaction(this.pool, async (client) => {
       const fence = await client.query(
@@ -343,13 +357,14 @@ class BackfillWorker extends EventEmitter {
       if (fence.rowCount === 0) throw new LeaseLost(chunk.id);
       let written = 0;
       const finished = [];
-      for (const sub of await this.subscribers(client, chunk.id, { lock: true })) {
-        if (!present.has(sub.id)) continue;
-        const theirs = events.filter((e) => ranges.contains(sub.pending, e.slot)
-          && (!sub.enabledEvents || sub.enabledEvents.has(e.eventName))
-          && e.programId === chunk.programId);
+      for (const live of await this.lockedProgress(client, chunk.id)) {
+        const sub = present.get(live.id);
+        if (!sub) continue;
+        // The stream carries only this program's events (its IDLs alone are passed).
+        const pending = ranges.subtract(sub.range, live.completed);
+        const theirs = events.filter((e) => ranges.contains(pending, e.slot) && (!sub.enabledEvents || sub.enabledEvents.has(e.eventName)));
         const count = await writeEvents(client, sub, theirs, this.writers);
-        const completed = ranges.union(sub.completed, ranges.intersect(completedRanges, sub.range));
+        const completed = ranges.union(live.completed, ranges.intersect(completedRanges, sub.range));
         const done = ranges.subtract(sub.range, completed).length === 0;
         await client.query(
           `UPDATE ${s}.subscriptions SET completed_ranges = $3, events_written = events_written + $4, done = $5
@@ -359,7 +374,7 @@ class BackfillWorker extends EventEmitter {
         if (count > 0 || failureCount > 0) {
           await client.query(
             `UPDATE ${s}.jobs SET events_written = events_written + $2, decode_failures = $3, updated_at = now() WHERE id = $1`,
-            [sub.id, count, JSON.stringify(mergeFailures(sub.decodeFailures, failures))],
+            [sub.id, count, JSON.stringify(mergeFailures(live.decodeFailures, failures))],
           );
         }
         written += count;
@@ -392,8 +407,7 @@ class BackfillWorker extends EventEmitter {
     await this.commitBatch(run, summary.completedRanges, [], []);
     const { s } = this;
     return transaction(this.pool, async (client) => {
-      const remaining = await this.subscribers(client, chunk.id);
-      const status = remaining.length > 0 ? 'pending' : 'done';
+      const status = (await this.hasLiveSubscriber(client, chunk.id)) ? 'pending' : 'done';
       const closed = await client.query(
         `UPDATE ${s}.chunks SET status = $3, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
            completed_at = CASE WHEN $3 = 'done' THEN now() END
@@ -433,9 +447,9 @@ class BackfillWorker extends EventEmitter {
          RETURNING j.id`,
         [chunk.id, attempts, blamed ? `rejected: ${message}` : `chunk ${chunk.startSlot}-${chunk.endSlot} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`, permanent, blamed],
       );
-      const left = await this.subscribers(client, chunk.id);
-      if (left.length === 0) await client.query(`UPDATE ${s}.chunks SET status = 'failed' WHERE id = $1`, [chunk.id]);
-      return { outcome: left.length === 0 ? 'failed' : 'retry', failed: failedJobs.map((j) => j.id) };
+      const left = await this.hasLiveSubscriber(client, chunk.id);
+      if (!left) await client.query(`UPDATE ${s}.chunks SET status = 'failed' WHERE id = $1`, [chunk.id]);
+      return { outcome: left ? 'retry' : 'failed', failed: failedJobs.map((j) => j.id) };
     });
     if (failed.length) {
       await repriceChunksOf(this.pool, s, failed);
@@ -466,8 +480,7 @@ class BackfillWorker extends EventEmitter {
          UPDATE ${s}.chunks SET lease_expires_at = now() + $3 * interval '1 millisecond'
          WHERE id = ANY($1) AND lease_owner = $2 AND status = 'running' RETURNING id)
        SELECT c.id, c.id IN (SELECT id FROM renewed) AS ours,
-              EXISTS (SELECT 1 FROM ${s}.subscriptions sub JOIN ${s}.jobs j ON j.id = sub.job_id
-                      WHERE sub.chunk_id = c.id AND NOT sub.done AND j.status IN ${ACTIVE}) AS wanted
+              ${HAS_LIVE_SUBSCRIBER(s)} AS wanted
        FROM ${s}.chunks c WHERE c.id = ANY($1)`,
       [ids, this.workerId, this.leaseMs],
     );
@@ -480,4 +493,4 @@ class BackfillWorker extends EventEmitter {
   }
 }
 
-module.exports = { BackfillWorker, LeaseLost, mergeFailures };
+module.exports = { BackfillWorker };
