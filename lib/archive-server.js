@@ -99,4 +99,4 @@ function serveArchive(dir, { port = 0, host = '127.0.0.1', fault } = {}) {
   });
 }
 
-module.exports = { serveArchive, parseRange };
+module.exports = { serveArchive };

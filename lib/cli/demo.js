@@ -5,6 +5,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { isDeepStrictEqual } = require('node:util');
 const { demoActivity } = require('../demo/activity');
 const { writeArchive } = require('../archive');
 const { serveArchive } = require('../archive-server');
@@ -59,7 +60,7 @@ async function demo(argv, io) {
   const byName = (events) => events.reduce((counts, e) => ({ ...counts, [e.eventName]: (counts[e.eventName] ?? 0) + 1 }), {});
   const want = byName(activity.events);
   const got = byName(found);
-  const same = JSON.stringify(want, Object.keys(want).sort()) === JSON.stringify(got, Object.keys(want).sort()) && found.length === activity.events.length;
+  const same = isDeepStrictEqual(want, got);
   say(`\nEvents found: ${Object.entries(got).map(([name, n]) => `${n} ${name}`).join(', ')} (the generator wrote ${activity.events.length}: ${same ? 'all found' : 'MISMATCH'})`);
   say(`Look at:\n  ${path.join(dir, FILES.events)}\n  ${path.join(dir, FILES.transactions)}\n  ${path.join(dir, FILES.instructions)}\n  ${path.join(dir, CHECKPOINT)}`);
   say(`The same run by hand (the archive server is gone; start one with serve-archive):\n  uho-backfill run ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}`);

@@ -12,6 +12,7 @@ const { OutDir } = require('./out-dir');
 const { progressReporter, formatDuration } = require('./progress');
 const { serveRoutes, metricsRoute } = require('./http');
 const { runnerMetrics } = require('../runner/metrics');
+const { quoteIdent } = require('../runner/schema');
 const ranges = require('../runner/ranges');
 
 const SLOTS_PER_EPOCH = 432_000;
@@ -106,8 +107,12 @@ function parseRun(argv) {
     throw new UsageError('--match mentions and --include-failed are not available with --pg: the runner stores the events of transactions that invoke the program and succeeded');
   }
   if (values['target-schema'] !== undefined && values.pg === undefined) throw new UsageError('--target-schema needs --pg');
-  if (values['target-schema'] !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(values['target-schema'])) {
-    throw new UsageError(`--target-schema must be a plain SQL identifier, got '${values['target-schema']}'`);
+  if (values['target-schema'] !== undefined) {
+    try {
+      quoteIdent(values['target-schema']);
+    } catch {
+      throw new UsageError(`--target-schema must be a plain SQL identifier, got '${values['target-schema']}'`);
+    }
   }
   if (values['archive-url'] !== undefined && !/^https?:\/\//.test(values['archive-url'])) throw new UsageError(`--archive-url must be an http(s) URL, got '${values['archive-url']}'`);
   return {
@@ -190,7 +195,9 @@ async function runToFiles(config, io, registry) {
   try {
     job = startBackfill(options, async (batch) => {
       await out.append(batch);
-      for (const event of batch.events) metrics.eventsWritten.inc({ program_id: event.programId });
+      const perProgram = new Map();
+      for (const event of batch.events) perProgram.set(event.programId, (perProgram.get(event.programId) ?? 0) + 1);
+      for (const [programId, count] of perProgram) metrics.eventsWritten.inc({ program_id: programId }, count);
       metrics.throughput.set({ job_id: 'cli' }, batch.progress.transactionsScanned / Math.max((Date.now() - started) / 1000, 0.001));
     });
   } catch (error) {
@@ -258,7 +265,7 @@ async function runToFiles(config, io, registry) {
 
 async function runInPostgres(config, io, registry) {
   const { Pool } = require('pg');
-  const { migrate, enqueue, BackfillWorker, getStatus, waitForJob } = require('../runner');
+  const { migrate, enqueue, BackfillWorker, waitForJob } = require('../runner');
   const pool = new Pool({ connectionString: config.pg, max: 6 });
   try {
     await migrate(pool);
@@ -286,13 +293,16 @@ async function runInPostgres(config, io, registry) {
       retry: config.retries === undefined ? undefined : { maxAttempts: config.retries },
     });
     worker.on('warning', (error) => io.stderr.write(`warning: ${error.message}\n`));
-    let latest = [];
+    // The latest status of each job, as waitForJob polls it.
+    const statusById = new Map();
     const reporter = progressReporter({
       json: config.json,
       stream: io.stderr,
       out: io.stdout,
       intervalMs: config.progressIntervalMs,
-      sample: () => latest.length && {
+      sample: () => {
+        const latest = [...statusById.values()];
+        return latest.length > 0 && {
         slotsProcessed: latest.reduce((n, s) => n + s.slotsDone, 0),
         slotsTotal: latest.reduce((n, s) => n + s.slotsTotal, 0),
         transactionsScanned: null,
@@ -300,6 +310,7 @@ async function runInPostgres(config, io, registry) {
         events: latest.reduce((n, s) => n + s.eventsWritten, 0),
         slotsPerSecond: latest.reduce((n, s) => n + s.throughput, 0),
         etaMs: Math.max(...latest.map((s) => s.etaMs ?? 0)),
+        };
       },
     });
     const stopping = new AbortController();
@@ -307,14 +318,8 @@ async function runInPostgres(config, io, registry) {
     await worker.start();
     let statuses;
     try {
-      const refresh = setInterval(async () => {
-        latest = (await Promise.all(jobIds.map((id) => getStatus(pool, id)))).filter(Boolean);
-      }, 500);
-      try {
-        statuses = await Promise.all(jobIds.map((id) => waitForJob(pool, id, { signal: stopping.signal })));
-      } finally {
-        clearInterval(refresh);
-      }
+      const onStatus = (status) => statusById.set(status.id, status);
+      statuses = await Promise.all(jobIds.map((id) => waitForJob(pool, id, { signal: stopping.signal, onStatus, pollMs: 500 })));
     } catch (error) {
       if (!stopping.signal.aborted) throw error;
     } finally {

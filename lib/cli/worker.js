@@ -7,6 +7,7 @@ const path = require('node:path');
 const promClient = require('prom-client');
 const { UsageError, parse, integer } = require('./args');
 const { serveRoutes, metricsRoute } = require('./http');
+const { quoteIdent } = require('../runner/schema');
 
 const HELP = `Usage: uho-backfill worker --pg URL [options]
 
@@ -64,6 +65,13 @@ async function worker(argv, io, env = process.env) {
   const concurrency = integer(flag('concurrency'), get('concurrency'), { min: 1, max: 64 });
   const threads = integer(flag('threads'), get('threads'), { min: 1, max: 256 });
   const port = integer(flag('port'), get('port'), { max: 65535 }) ?? 9464;
+  if (get('schema') !== undefined) {
+    try {
+      quoteIdent(get('schema'));
+    } catch {
+      throw new UsageError(`${flag('schema')} must be a plain SQL identifier, got '${get('schema')}'`);
+    }
+  }
   let writers = {};
   if (get('writers')) {
     try {
