@@ -4,6 +4,7 @@
 
 const anchor031 = require('anchor-0.31');
 const anchor029 = require('anchor-0.29');
+const { canonical } = require('./fixtures');
 
 function isLegacy(idl) {
   return !idl.address && !(idl.metadata && idl.metadata.spec);
@@ -61,8 +62,5 @@ class EventOracle {
     return { name: decoded.name, data: normalizeValue(decoded.data), exact };
   }
 }
-
-/** JSON with object keys sorted, to compare decoded values whatever their key order. */
-const canonical = (value) => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 
 module.exports = { EventOracle, canonical, normalizeValue, isLegacy };

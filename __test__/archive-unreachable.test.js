@@ -3,22 +3,13 @@
 // Its own file, hence its own process: Jetstreamer pins one archive URL per process.
 
 const assert = require('node:assert/strict');
-const net = require('node:net');
 const { test } = require('node:test');
 
 const { startBackfill } = require('../lib');
-const { PROGRAM, SLOTS_PER_EPOCH } = require('./fixtures');
-
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const { PROGRAM, SLOTS_PER_EPOCH, freePort } = require('./fixtures');
 
 test('a refused connection fails the job with the URL and epoch, within the budget', async () => {
-  const url = `http://127.0.0.1:${await closedPort()}/`;
+  const url = `http://127.0.0.1:${await freePort()}/`;
   const started = Date.now();
   const job = startBackfill(
     { programIds: [PROGRAM], startSlot: 800 * SLOTS_PER_EPOCH + 10, endSlot: 800 * SLOTS_PER_EPOCH + 99, archiveUrl: url, retry: { maxAttempts: 3 } },

@@ -5,12 +5,11 @@
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const { after, before, test } = require('node:test');
 
 const { demoActivity } = require('../lib/demo/activity');
-const { archiveHost, prng, tempDir } = require('./fixtures');
+const { archiveHost, canonical, freePort, prng, tempDir } = require('./fixtures');
 
 const CLI = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
 const FILES = ['transactions.ndjson', 'events.ndjson', 'instructions.ndjson'];
@@ -87,7 +86,7 @@ test('demo runs offline from an empty folder and finds every event it generated'
     const dir = path.join(cwd, 'uho-backfill-demo');
     const expected = demoActivity();
     const events = lines(dir, 'events.ndjson').map((l) => JSON.parse(l));
-    const key = (e) => `${e.txSignature}#${e.eventIndex} ${e.eventName} ${JSON.stringify(e.data, Object.keys(e.data).sort())}`;
+    const key = (e) => `${e.txSignature}#${e.eventIndex} ${e.eventName} ${canonical(e.data)}`;
     assert.deepEqual(events.map(key).sort(), expected.events.map(key).sort());
     assert.ok(events.some((e) => e.source === 'log') && events.some((e) => e.source === 'cpi'));
     assert.match(stderr, /all found/);
@@ -191,10 +190,7 @@ test('bad arguments exit with code 2 and name the flag', async () => {
 });
 
 test('an unreachable archive fails with exit 1 and a clear message within the retry budget', async () => {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
+  const port = await freePort();
   const dir = path.join(scratch, 'unreachable');
   const { code, stderr } = await cli(['run', '--program', activity.programId, '--slots', '345600010:345600020', '--archive-url', `http://127.0.0.1:${port}/`, '--retries', '2', '--out', dir]);
   assert.equal(code, 1, stderr);
@@ -255,10 +251,7 @@ test('run --pg enqueues in the runner, works the job in-process, and a rerun res
 });
 
 test('run --metrics-port serves the metrics while it runs', async () => {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
+  const port = await freePort();
   const dir = path.join(scratch, 'metrics');
   let scraped = null;
   const result = await cli(runArgs(dir, ['--metrics-port', String(port)]), {

@@ -170,6 +170,19 @@ function expectedKeys(transactions, { match = 'invokes', includeFailed = false, 
   );
 }
 
+/** JSON with object keys sorted, to compare values whatever their key order. */
+const canonical = (value) => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function freePort() {
+  const net = require('node:net');
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 async function tempDir(prefix = 'uho-backfill-test-') {
   return fs.promises.mkdtemp(path.join(os.tmpdir(), prefix));
 }
@@ -203,5 +216,5 @@ async function archiveHost() {
 
 module.exports = {
   PROGRAM, OTHER_PROGRAM, SECOND_PROGRAM, SLOTS_PER_EPOCH,
-  prng, keyFrom, transaction, mixedArchive, expectedKeys, tempDir, archiveHost,
+  prng, keyFrom, transaction, mixedArchive, expectedKeys, tempDir, archiveHost, canonical, freePort,
 };

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { Pool } = require('pg');
 const { migrate } = require('../lib/runner/schema');
 const { demoActivity } = require('../lib/demo/activity');
-const { archiveHost } = require('./fixtures');
+const { archiveHost, canonical } = require('./fixtures');
 
 function testPool() {
   const url = process.env.UHO_TEST_DATABASE_URL;
@@ -35,12 +35,6 @@ function plainWriter(schema) {
     );
     return rowCount;
   };
-}
-
-function canonical(value) {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
-  return JSON.stringify(value);
 }
 
 const rowKey = (r) => `${r.txSignature}#${r.eventIndex} ${r.eventName}@${r.slot} ${canonical(r.data)}`;
@@ -79,4 +73,4 @@ async function demoArchive(options) {
   return { host, ...activity, idls: [{ programId: activity.programId, idl: activity.idl }] };
 }
 
-module.exports = { testPool, freshSchema, plainWriter, expectedRows, plainRows, tableRows, demoArchive, rowKey };
+module.exports = { testPool, freshSchema, plainWriter, expectedRows, plainRows, tableRows, demoArchive };
