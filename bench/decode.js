@@ -19,12 +19,12 @@ const anchor029 = require('anchor-0.29');
 const { startBackfill, writeArchive } = require('../lib');
 const { encodeBase58 } = require('../lib/base58');
 const { readIdl, readTx, txNames } = require('../__test__/corpus');
-const { serveInChild, machine } = require('./common');
+const { ROOT, SLOTS_PER_EPOCH, hostTriple, serveInChild, machine } = require('./common');
 
 const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3000' }, 'anchor-repeat': { type: 'string', default: '300' }, json: { type: 'boolean', default: false } } });
 const REPEAT = Number(values.repeat);
 const ANCHOR_REPEAT = Number(values['anchor-repeat']);
-const FIRST_SLOT = 930 * 432_000 + 1;
+const FIRST_SLOT = 930 * SLOTS_PER_EPOCH + 1;
 // One IDL per program: the version that reads this corpus's log events exactly.
 const PROGRAMS = [
   ['pump-fun-2025-04', '6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P'],
@@ -33,7 +33,6 @@ const PROGRAMS = [
   ['raydium-cp-swap', 'CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C'],
   ['drift', 'dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH'],
 ];
-const ROOT = path.resolve(__dirname, '..');
 
 function anchorRate(logs) {
   const parsers = PROGRAMS.map(([idlName, programId]) => {
@@ -62,9 +61,8 @@ function rustDecoderRate(logs) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uho-bench-decoder-'));
   const input = path.join(dir, 'input.json');
   fs.writeFileSync(input, JSON.stringify({ idls: PROGRAMS.map(([idlName, programId]) => ({ programId, idl: readIdl(idlName) })), logs, rounds: REPEAT }));
-  const host = execFileSync('rustc', ['-vV'], { encoding: 'utf8' }).match(/host: (\S+)/)[1];
   try {
-    const out = execFileSync('cargo', ['test', '--release', '--target', host, '--lib', 'decode_bench', '--', '--ignored', '--nocapture'], {
+    const out = execFileSync('cargo', ['test', '--release', '--target', hostTriple(), '--lib', 'decode_bench', '--', '--ignored', '--nocapture'], {
       cwd: ROOT, encoding: 'utf8', env: { ...process.env, UHO_DECODE_BENCH: input }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     return JSON.parse(out.split('\n').find((line) => line.startsWith('{"events"')));

@@ -2,7 +2,8 @@
 // Events per second written to Postgres by the runner, checkpoints on: one job over an
 // event-heavy demo-program archive, worked by one BackfillWorker, into a target schema's
 // `events` table. Prints the end-to-end rate and the rate inside the batch transactions.
-// Needs a database: `npm run bench:runner` starts a throwaway one (scripts/with-postgres.sh).
+// Needs a database: `scripts/with-postgres.sh node bench/runner.js` starts a throwaway one
+// (`npm run bench` runs it that way).
 //   node bench/runner.js [--width 3000] [--log-events 10] [--batch-size 2000] [--threads 2] [--runs 3] [--json]
 
 const fs = require('node:fs');
@@ -11,7 +12,8 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { Pool } = require('pg');
 
-const { writeArchive, serveArchive, migrate, enqueue, BackfillWorker, waitForJob } = require('../lib');
+const { writeArchive, migrate, enqueue, BackfillWorker, waitForJob } = require('../lib');
+const { serveInChild, machine } = require('./common');
 const { demoActivity } = require('../lib/demo/activity');
 
 const { values } = parseArgs({
@@ -27,14 +29,14 @@ const { values } = parseArgs({
 
 async function main() {
   const url = process.env.UHO_TEST_DATABASE_URL || process.env.DATABASE_URL;
-  if (!url) throw new Error('set DATABASE_URL, or run through scripts/with-postgres.sh (npm run bench:runner)');
+  if (!url) throw new Error('set DATABASE_URL, or run through scripts/with-postgres.sh');
   const activity = demoActivity({ seed: 5, epoch: 950, boundaries: 1, width: Number(values.width), txPerSlot: [6, 12], logEvents: Number(values['log-events']) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uho-bench-runner-'));
   await writeArchive(activity.spec, dir);
-  const server = await serveArchive(dir);
+  const server = await serveInChild(dir);
   const pool = new Pool({ connectionString: url, max: 8 });
   const log = values.json ? (line) => process.stderr.write(`${line}\n`) : console.log;
-  log(`archive: ${activity.transactions} transactions, ${activity.events.length} events over ${activity.endSlot - activity.startSlot + 1} slots; ${os.cpus().length} cores, ${os.cpus()[0].model}`);
+  log(`archive: ${activity.transactions} transactions, ${activity.events.length} events over ${activity.endSlot - activity.startSlot + 1} slots; ${machine()}`);
   const results = [];
   try {
     for (let run = 1; run <= Number(values.runs); run += 1) {
