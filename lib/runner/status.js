@@ -21,14 +21,16 @@ function isoOrNull(value) {
 async function getStatus(pool, jobId, { schema = 'uho_backfill' } = {}) {
   const s = quoteIdent(schema);
   const { rows } = await pool.query(
-    `SELECT j.*, COALESCE((SELECT json_agg(sub.completed_ranges) FROM ${s}.subscriptions sub WHERE sub.job_id = j.id), '[]') AS completed
+    `SELECT j.id, j.status, j.program_id, j.start_slot, j.end_slot, j.events_written, j.decode_failures, j.error,
+            j.created_at, j.started_at, j.completed_at,
+            COALESCE((SELECT json_agg(sub.completed_ranges) FROM ${s}.subscriptions sub WHERE sub.job_id = j.id), '[]') AS completed
      FROM ${s}.jobs j WHERE j.id = $1`,
     [jobId],
   );
   if (rows.length === 0) return null;
   const job = rows[0];
   const range = [Number(job.start_slot), Number(job.end_slot)];
-  const completed = ranges.intersect(ranges.union(...job.completed), range);
+  const completed = ranges.intersect(job.completed.flat(), range);
   const total = range[1] - range[0] + 1;
   const done = ranges.size(completed);
   const first = completed[0];
