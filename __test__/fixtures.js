@@ -7,17 +7,11 @@ const os = require('node:os');
 const path = require('node:path');
 const { encodeBase58 } = require('../lib/base58');
 const { writeArchive, serveArchive } = require('../lib');
-const { prng } = require('../lib/demo/activity');
+const { prng, randomKey, pickWeighted, VOTE_PROGRAM } = require('../lib/demo/activity');
 
 const SLOTS_PER_EPOCH = 432_000;
-const VOTE_PROGRAM = 'Vote111111111111111111111111111111111111111';
 
-function keyFrom(random, length = 32) {
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i += 1) bytes[i] = Math.floor(random() * 256);
-  bytes[0] = bytes[0] || 1; // no leading zero byte: keeps every key the full width
-  return encodeBase58(bytes);
-}
+const keyFrom = randomKey;
 
 const named = prng(0xbac4f111);
 const PROGRAM = keyFrom(named);
@@ -121,14 +115,7 @@ const KINDS = [
   ['failed', 0.08], ['vote', 0.15], ['second', 0.04], ['other', 0.18],
 ];
 
-function pickKind(random) {
-  let roll = random();
-  for (const [kind, weight] of KINDS) {
-    roll -= weight;
-    if (roll < 0) return kind;
-  }
-  return 'other';
-}
+const pickKind = (random) => pickWeighted(random, KINDS, 'other');
 
 /**
  * Blocks over the last `slotsPerSide` slots of `epoch` and the first ones of `epoch + 1`,

@@ -47,21 +47,27 @@ const borsh = {
 
 const MEMOS = ['rent', 'payroll', 'gm', 'savings', 'tip', '🚀 moon', 'invoice #42', ''];
 
+/** Random base58 bytes: a key (32) or a signature (64), never with a leading zero byte. */
+function randomKey(random, length = 32) {
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i += 1) bytes[i] = Math.floor(random() * 256);
+  bytes[0] ||= 1; // keeps every key the full width
+  return encodeBase58(bytes);
+}
+
+/** A name from `[name, weight]` pairs, weights summing to 1; `fallback` for the rounding rest. */
+function pickWeighted(random, table, fallback) {
+  let roll = random();
+  for (const [name, weight] of table) {
+    roll -= weight;
+    if (roll < 0) return name;
+  }
+  return fallback;
+}
+
 function generator(random) {
   const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
-  const key = () => {
-    const bytes = Buffer.alloc(32);
-    for (let i = 0; i < 32; i += 1) bytes[i] = int(0, 255);
-    bytes[0] ||= 1;
-    return encodeBase58(bytes);
-  };
-  const signature = () => {
-    const bytes = Buffer.alloc(64);
-    for (let i = 0; i < 64; i += 1) bytes[i] = int(0, 255);
-    bytes[0] ||= 1;
-    return encodeBase58(bytes);
-  };
-  return { int, key, signature, pick: (list) => list[int(0, list.length - 1)] };
+  return { int, key: () => randomKey(random), signature: () => randomKey(random, 64), pick: (list) => list[int(0, list.length - 1)] };
 }
 
 const eventAuthority = encodeBase58(crypto.createHash('sha256').update('uho-backfill demo event authority').digest());
@@ -142,14 +148,7 @@ function demoActivity({ seed = 7, epoch = 500, boundaries = 2, width = 300, txPe
   const blocks = [];
   const events = [];
   let transactions = 0;
-  const kind = () => {
-    let roll = random();
-    for (const [name, weight] of KINDS) {
-      roll -= weight;
-      if (roll < 0) return name;
-    }
-    return 'other';
-  };
+  const kind = () => pickWeighted(random, KINDS, 'other');
   const startSlot = (epoch + 1) * SLOTS_PER_EPOCH - width;
   const endSlot = (epoch + boundaries) * SLOTS_PER_EPOCH + width - 1;
   for (let b = 1; b <= boundaries; b += 1) {
@@ -173,4 +172,4 @@ function demoActivity({ seed = 7, epoch = 500, boundaries = 2, width = 300, txPe
   return { programId: PROGRAM_ID, idl, spec: { blocks }, startSlot, endSlot, events, transactions };
 }
 
-module.exports = { demoActivity, prng, PROGRAM_ID, idl, SLOTS_PER_EPOCH };
+module.exports = { demoActivity, prng, randomKey, pickWeighted, PROGRAM_ID, VOTE_PROGRAM, idl, SLOTS_PER_EPOCH };
