@@ -135,6 +135,11 @@ function parseRun(argv) {
   };
 }
 
+/** Progress on this command's streams, in the form --json and the terminal ask for. */
+function reporterFor(config, io, sample) {
+  return progressReporter({ json: config.json, stream: io.stderr, out: io.stdout, intervalMs: config.progressIntervalMs, sample });
+}
+
 /** Ctrl-C once: `onFirst`; twice: exit 130 at once. */
 function interruptible(onFirst, io) {
   let count = 0;
@@ -207,23 +212,17 @@ async function runToFiles(config, io, registry) {
   }
   metrics.jobs.inc({ status: 'running' });
   if (resumed) io.stderr.write(`Resuming: ${ranges.size(skipRanges)} of ${config.endSlot - config.startSlot + 1} slots already done in ${config.out}\n`);
-  const reporter = progressReporter({
-    json: config.json,
-    stream: io.stderr,
-    out: io.stdout,
-    intervalMs: config.progressIntervalMs,
-    sample: () => {
-      const p = job.progress;
-      return {
-        slotsProcessed: p.slotsProcessed,
-        slotsTotal: p.slotsTotal,
-        transactionsScanned: p.transactionsScanned,
-        transactionsMatched: p.transactionsMatched,
-        events: out.counts.events - base.events,
-        slotsPerSecond: p.slotsPerSecond,
-        etaMs: p.etaMs,
-      };
-    },
+  const reporter = reporterFor(config, io, () => {
+    const p = job.progress;
+    return {
+      slotsProcessed: p.slotsProcessed,
+      slotsTotal: p.slotsTotal,
+      transactionsScanned: p.transactionsScanned,
+      transactionsMatched: p.transactionsMatched,
+      events: out.counts.events - base.events,
+      slotsPerSecond: p.slotsPerSecond,
+      etaMs: p.etaMs,
+    };
   });
   const release = interruptible(() => job.cancel(), io);
   let summary;
@@ -295,14 +294,9 @@ async function runInPostgres(config, io, registry) {
     worker.on('warning', (error) => io.stderr.write(`warning: ${error.message}\n`));
     // The latest status of each job, as waitForJob polls it.
     const statusById = new Map();
-    const reporter = progressReporter({
-      json: config.json,
-      stream: io.stderr,
-      out: io.stdout,
-      intervalMs: config.progressIntervalMs,
-      sample: () => {
-        const latest = [...statusById.values()];
-        return latest.length > 0 && {
+    const reporter = reporterFor(config, io, () => {
+      const latest = [...statusById.values()];
+      return latest.length > 0 && {
         slotsProcessed: latest.reduce((n, s) => n + s.slotsDone, 0),
         slotsTotal: latest.reduce((n, s) => n + s.slotsTotal, 0),
         transactionsScanned: null,
@@ -310,8 +304,7 @@ async function runInPostgres(config, io, registry) {
         events: latest.reduce((n, s) => n + s.eventsWritten, 0),
         slotsPerSecond: latest.reduce((n, s) => n + s.throughput, 0),
         etaMs: Math.max(...latest.map((s) => s.etaMs ?? 0)),
-        };
-      },
+      };
     });
     const stopping = new AbortController();
     const release = interruptible(() => stopping.abort(), io);
