@@ -35,7 +35,8 @@ impl SealedBatch {
         let mut tally = FailureTally::default();
         for raw in self.transactions {
             let signature = raw.signature();
-            tally.logs_truncated += raw.logs_truncated() as u64;
+            let log_truncated = raw.logs_truncated();
+            tally.logs_truncated += log_truncated as u64;
             // A failed transaction's events were rolled back: decoded only when asked for.
             if !registry.is_empty() && (raw.meta.status.is_ok() || include_failed) {
                 let decoded = registry.decode(raw.slot, &raw.tx, &raw.meta, delivery.instructions);
@@ -45,7 +46,7 @@ impl SealedBatch {
             }
             // Converting a transaction (base58 of every key) is the costly part: only if wanted.
             if delivery.transactions {
-                batch.transactions.push(Transaction::from_raw(raw, signature));
+                batch.transactions.push(Transaction::from_raw(raw, signature, log_truncated));
             }
         }
         let mut total = failures.lock().unwrap_or_else(|p| p.into_inner());

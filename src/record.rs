@@ -118,8 +118,9 @@ pub struct RawTransaction {
 }
 
 impl Transaction {
-    /// The JS view of one matched transaction; `signature` is its first, already encoded.
-    pub fn from_raw(raw: RawTransaction, signature: String) -> Self {
+    /// The JS view of one matched transaction; `signature` and `log_truncated` are what
+    /// `RawTransaction::signature` and `logs_truncated` already worked out.
+    pub fn from_raw(raw: RawTransaction, signature: String, log_truncated: bool) -> Self {
         let RawTransaction { slot, index, block_time, tx, mut meta } = raw;
         let keys = AccountKeys::new(&tx, &meta);
         let account_keys = keys.iter().map(|key| key.to_string()).collect();
@@ -137,7 +138,7 @@ impl Transaction {
             err: meta.status.as_ref().err().map(|err| {
                 serde_json::to_value(err).unwrap_or_else(|_| serde_json::Value::String(err.to_string()))
             }),
-            log_truncated: logs.as_deref().is_some_and(logs_truncated),
+            log_truncated,
             logs,
             fee: safe_integer(meta.fee),
             compute_units_consumed: meta.compute_units_consumed.map(|units| units.min(u32::MAX as u64) as u32),
@@ -218,14 +219,10 @@ impl RawTransaction {
         self.tx.signatures.first().map(|s| s.to_string()).unwrap_or_default()
     }
 
+    /// The runtime writes `Log truncated` when it stops recording a transaction's logs.
     pub fn logs_truncated(&self) -> bool {
-        self.meta.log_messages.as_deref().is_some_and(logs_truncated)
+        self.meta.log_messages.iter().flatten().any(|line| line == "Log truncated")
     }
-}
-
-/// The runtime writes this line when it stops recording a transaction's logs.
-fn logs_truncated(logs: &[String]) -> bool {
-    logs.iter().any(|line| line == "Log truncated")
 }
 
 /// Appends what the IDLs made of one transaction to `events` and `instructions`, in the JS
